@@ -1,0 +1,181 @@
+"""Customers of a client, their numbers, e-mail addresses, consent and contact blocks.
+
+Phone numbers are stored in E.164 only. Whether a customer may be called is decided from
+``ContactBlock`` rows (do-not-call, blacklist, do-not-market), kept with their reason and
+time so that a block can be explained and lifted without losing its history.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from calldeck.accounts.models import Client
+
+
+class Gender(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    FEMALE = "f", _("Female")
+    MALE = "m", _("Male")
+
+
+class ValueTier(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class VipLevel(models.TextChoices):
+    NONE = "", _("None")
+    GOLD = "gold", _("Gold")
+    PLATINUM = "platinum", _("Platinum")
+    DIAMOND = "diamond", _("Diamond")
+
+
+class Customer(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="customers")
+    customer_key = models.CharField(_("customer id"), max_length=64)
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(
+        _("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN, blank=True
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    region = models.CharField(_("region"), max_length=60, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    wechat_id = models.CharField(_("WeChat id"), max_length=64, blank=True)
+    value_tier = models.CharField(
+        _("value tier"), max_length=10, choices=ValueTier.choices, default=ValueTier.MEDIUM
+    )
+    vip_level = models.CharField(
+        _("VIP level"), max_length=10, choices=VipLevel.choices, default=VipLevel.NONE, blank=True
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_customers",
+    )
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    consent_marketing = models.BooleanField(_("consents to marketing"), default=True)
+    consent_updated_at = models.DateTimeField(_("consent updated"), null=True, blank=True)
+    consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "customer_key"], name="customer_key_unique")
+        ]
+        indexes = [
+            # CRM sync and list pages: a client's customers by last change.
+            models.Index(fields=["client", "updated_at"], name="customer_client_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer_key})"
+
+    @property
+    def is_reserved_for_account_manager(self) -> bool:
+        # VIP (gold card and above) customers belong to their account manager and are kept
+        # out of general campaigns.
+        return bool(self.vip_level) or self.account_manager_id is not None
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    HOME = "home", _("Home")
+    WORK = "work", _("Work")
+    OTHER = "other", _("Other")
+
+
+class PhoneNumber(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    e164 = models.CharField(_("number"), max_length=20)
+    extension = models.CharField(_("extension"), max_length=10, blank=True)
+    kind = models.CharField(_("type"), max_length=10, choices=PhoneKind.choices)
+    is_valid = models.BooleanField(_("valid"), default=True)
+    invalid_reason = models.CharField(_("why invalid"), max_length=200, blank=True)
+    invalid_since = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "e164"], name="phone_unique_per_customer")
+        ]
+        indexes = [
+            # Screen pop and merge on import: find customers by number.
+            models.Index(fields=["e164"], name="phone_e164"),
+        ]
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+class EmailAddress(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    address = models.EmailField(_("e-mail"))
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("e-mail address")
+        verbose_name_plural = _("e-mail addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "address"], name="email_unique_per_customer")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class BlockKind(models.TextChoices):
+    DO_NOT_CALL = "dnc", _("Do not call")
+    BLACKLIST = "blacklist", _("Blacklist")
+    DO_NOT_MARKET = "dnm", _("Do not market")
+
+
+class ContactBlock(models.Model):
+    """A reason not to contact a customer, or a number, for a client.
+
+    A row with ``customer`` blocks that customer on every number; a row with only ``e164``
+    blocks that number whoever it belongs to. Lifting sets ``lifted_at``; rows are never
+    deleted, so the history of why a customer was not called survives.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="contact_blocks")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="blocks"
+    )
+    e164 = models.CharField(_("number"), max_length=20, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=BlockKind.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact block")
+        verbose_name_plural = _("contact blocks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | ~Q(e164=""), name="block_has_target"
+            )
+        ]
+        indexes = [
+            # Dial-time check: active blocks of a number within a client.
+            models.Index(fields=["client", "e164"], name="block_client_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.customer or self.e164}"
