@@ -199,7 +199,10 @@ LOGOUT_REDIRECT_URL = "calldeck-login"
 
 AXES_FAILURE_LIMIT = int(env_float("CALLDECK_LOCKOUT_FAILURES", 5, minimum=1, maximum=100))
 AXES_COOLOFF_TIME = env_float("CALLDECK_LOCKOUT_HOURS", 0.5, minimum=0.01, maximum=720)
+# Lock the account, not the address: a centre's 300 agents share one NAT address, so an
+# address lockout would stop the whole floor because of one typist.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+
+from calldeck.accounts.models import Role, User
+
+# Where each role starts after logging in.
+ROLE_HOME = {
+    Role.AGENT: "calldeck-desk",
+    Role.SUPERVISOR: "calldeck-kpi-today",
+    Role.CAMPAIGN_MANAGER: "calldeck-campaigns",
+    Role.DATA_ADMIN: "calldeck-campaigns",
+}
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+    extra_context = {"title": _("Log in")}
+
+
+logout_view = auth_views.LogoutView.as_view()
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    target = ROLE_HOME.get(Role(user.role)) if user.role in Role.values else None
+    if target:
+        return redirect(target)
+    from django.shortcuts import render
+
+    return render(request, "accounts/home.html")
