@@ -1,0 +1,391 @@
+"""What an agent does at the desk, and what telephony events do to calls and agents.
+
+Every action locks the agent's presence row first (``presence_for_update``), so a page,
+the API and a telephony callback acting at the same moment are applied one after the
+other, and each is checked against the agent state table in ``dialer.states``. A refused
+action raises ``DeskRefused`` with a message for the agent; the pages show it and the
+API answers 409 with it.
+
+Telephony is told to dial or hang up only after the transaction that recorded the intent
+has committed, so an event can never arrive for a call the database does not have.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from calldeck.accounts.models import User
+from calldeck.calls.models import (
+    AgentPresence,
+    AgentState,
+    Call,
+    CallOutcome,
+    Direction,
+    HangupBy,
+    PauseCode,
+    Sale,
+)
+from calldeck.calls.presence import presence_apply, presence_for_update
+from calldeck.campaigns.models import CallbackScope, Disposition, DispositionClass
+from calldeck.desk.notify import notify_agent
+from calldeck.dialing import leads
+from calldeck.dialing.runtime import get_runtime
+from dialer import states
+from dialer.events import CallAnswered, CallHungUp, CallNotConnected, CallRinging, TelephonyEvent
+
+E = states.AgentEvent
+
+
+class DeskRefused(Exception):
+    """An action the agent's current state does not allow; ``message`` says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# Why an event is refused, by the state the agent is in.
+def _refusal(state: str, event: states.AgentEvent) -> DeskRefused:
+    if state == AgentState.WRAPUP:
+        return DeskRefused(
+            "wrapup_required",
+            _("Save the outcome of the last call first: the next customer comes after the wrap-up."),
+        )
+    if state in (AgentState.DIALING, AgentState.TALKING):
+        return DeskRefused("call_in_progress", _("A call is in progress. Hang up first."))
+    if state == AgentState.PAUSED:
+        return DeskRefused("paused", _("You are paused. Resume to continue."))
+    if state == AgentState.LOGGED_OUT:
+        return DeskRefused("logged_out", _("You are not signed in to the desk."))
+    if state == AgentState.PREVIEW and event == E.NEXT:
+        return DeskRefused(
+            "preview_open", _("You are previewing a customer. Dial or skip them first.")
+        )
+    return DeskRefused("not_allowed", _("This action is not possible right now."))
+
+
+def _apply(presence: AgentPresence, event: states.AgentEvent, **changes: object) -> None:
+    try:
+        presence_apply(presence, event, **changes)  # type: ignore[arg-type]
+    except states.InvalidTransition:
+        raise _refusal(presence.state, event) from None
+    notify_agent(presence.agent_id)
+
+
+def desk_login(*, agent: User) -> AgentPresence:
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        if presence.state == AgentState.LOGGED_OUT:
+            _apply(presence, E.LOGIN, notice="")
+    return presence
+
+
+def desk_logout(*, agent: User) -> AgentPresence:
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        if presence.state == AgentState.LOGGED_OUT:
+            return presence
+        lead = presence.lead
+        _apply(presence, E.LOGOUT, lead=None, call=None, notice="")
+        if lead is not None:
+            leads.lead_release(lead=lead)
+    return presence
+
+
+def desk_next(*, agent: User) -> AgentPresence:
+    """Claim the next customer for preview. Refused in wrap-up, whatever the page shows."""
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        if presence.state == AgentState.LOGGED_OUT:
+            _apply(presence, E.LOGIN)
+        if presence.state != AgentState.READY:
+            raise _refusal(presence.state, E.NEXT)
+        result = leads.lead_claim_next(agent=agent)
+        if isinstance(result, leads.NoLead):
+            presence.notice = result.reason
+            presence.save(update_fields=["notice"])
+            raise DeskRefused("no_lead", result.reason)
+        _apply(presence, E.NEXT, lead=result, call=None, notice="")
+    return presence
+
+
+def desk_skip(*, agent: User) -> AgentPresence:
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        lead = presence.lead
+        _apply(presence, E.SKIP, lead=None, notice=_("Customer skipped."))
+        if lead is not None:
+            leads.lead_release(lead=lead)
+    return presence
+
+
+def desk_dial(*, agent: User, phone_id: int | None = None) -> Call:
+    now = timezone.now()
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        if presence.state != AgentState.PREVIEW or presence.lead is None:
+            raise _refusal(presence.state, E.DIAL)
+        lead = presence.lead
+        campaign = lead.campaign
+        # Checked again at dial time: a block may have arrived while the agent read.
+        reason = leads.block_reason(lead)
+        if reason is not None:
+            lead.status, lead.done_reason = "excluded", reason
+            lead.claimed_by = None
+            lead.save()
+            _apply(presence, E.SKIP, lead=None, notice=_("This customer may not be called now."))
+            raise DeskRefused("blocked", _("This customer may not be called now."))
+        if phone_id is not None:
+            phone = lead.customer.phones.filter(pk=phone_id, is_valid=True).first()
+            if phone is None:
+                raise DeskRefused("bad_phone", _("That number is not a valid number of this customer."))
+        else:
+            phone = leads.phone_to_dial(lead)
+            if phone is None:
+                raise DeskRefused("no_phone", _("This customer has no valid number."))
+        script = campaign.script.current_version() if campaign.script else None
+        call = Call.objects.create(
+            client_id=campaign.client_id,
+            campaign=campaign,
+            lead=lead,
+            customer=lead.customer,
+            phone=phone,
+            agent=agent,
+            direction=Direction.OUTBOUND,
+            number=phone.e164,
+            dialed_at=now,
+            script_version=script,
+        )
+        lead.attempts += 1
+        lead.last_call_at = now
+        lead.updated_at = now
+        lead.save(update_fields=["attempts", "last_call_at", "updated_at"])
+        _apply(presence, E.DIAL, call=call, notice="")
+    get_runtime().originate(
+        call.pk,
+        call.number,
+        ring_timeout_s=float(campaign.ring_timeout_s),
+        agent_uri=agent.sip_uri or f"sip:{agent.username}@agents.local",
+    )
+    return call
+
+
+def desk_hangup(*, agent: User) -> Call:
+    """The agent ends the call: while ringing it is cancelled, while talking it goes to wrap-up."""
+    now = timezone.now()
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        call = presence.call
+        if presence.state not in (AgentState.DIALING, AgentState.TALKING) or call is None:
+            raise DeskRefused("no_call", _("There is no call to hang up."))
+        call = Call.objects.select_for_update().get(pk=call.pk)
+        if presence.state == AgentState.DIALING:
+            _end_unanswered(call, presence, CallOutcome.NO_ANSWER, None, HangupBy.AGENT, now)
+        else:
+            _end_answered(call, presence, HangupBy.AGENT, now)
+    get_runtime().hangup(call.pk)
+    return call
+
+
+def desk_pause(*, agent: User, code: str) -> AgentPresence:
+    if code not in PauseCode.values:
+        raise DeskRefused("bad_pause_code", _("Choose a reason for the pause."))
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        lead = presence.lead if presence.state == AgentState.PREVIEW else None
+        if presence.state == AgentState.LOGGED_OUT:
+            _apply(presence, E.LOGIN)
+        _apply(presence, E.PAUSE, pause_code=code, lead=None, notice="")
+        if lead is not None:
+            leads.lead_release(lead=lead)
+    return presence
+
+
+def desk_resume(*, agent: User) -> AgentPresence:
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        _apply(presence, E.RESUME, notice="")
+    return presence
+
+
+WRAPUP_NEEDS_CALLBACK_TIME = "callback_at"
+WRAPUP_CALLBACK_IN_PAST = "callback_in_past"
+
+
+def desk_wrapup(
+    *,
+    agent: User,
+    disposition_id: int,
+    notes: str = "",
+    callback_at: dt.datetime | None = None,
+    callback_scope: str = CallbackScope.OWN,
+    sale_amount: Decimal | None = None,
+) -> Call:
+    """Record the outcome of the call in wrap-up; then the agent is ready again."""
+    now = timezone.now()
+    with transaction.atomic():
+        presence = presence_for_update(agent)
+        if presence.state != AgentState.WRAPUP or presence.call is None:
+            raise DeskRefused("no_wrapup", _("There is no call waiting for its outcome."))
+        call = Call.objects.select_for_update().select_related("lead__campaign").get(
+            pk=presence.call.pk
+        )
+        lead = call.lead
+        assert lead is not None and call.campaign is not None
+        disposition = Disposition.objects.filter(
+            pk=disposition_id,
+            disposition_set_id=call.campaign.disposition_set_id,
+            is_active=True,
+        ).first()
+        if disposition is None:
+            raise ValidationError(
+                {"disposition": _("Choose one of this campaign's outcomes.")}, code="invalid"
+            )
+        if disposition.cls == DispositionClass.CALLBACK:
+            if callback_at is None:
+                raise ValidationError(
+                    {"callback_at": _("A callback needs the time to call back.")},
+                    code=WRAPUP_NEEDS_CALLBACK_TIME,
+                )
+            if callback_at <= now:
+                raise ValidationError(
+                    {"callback_at": _("The callback time must be in the future.")},
+                    code=WRAPUP_CALLBACK_IN_PAST,
+                )
+            if callback_scope not in CallbackScope.values:
+                raise ValidationError({"callback_scope": _("Choose whose callback this is.")})
+        if sale_amount is not None and sale_amount < 0:
+            raise ValidationError({"sale_amount": _("The sale amount cannot be negative.")})
+        call.disposition = disposition
+        call.notes = notes.strip()[:5000]
+        call.wrapup_saved_at = now
+        call.wrapup_seconds = int((now - (call.ended_at or now)).total_seconds())
+        call.save(update_fields=["disposition", "notes", "wrapup_saved_at", "wrapup_seconds"])
+        if disposition.cls == DispositionClass.SUCCESS:
+            offer = call.campaign.offer
+            Sale.objects.create(
+                client_id=call.client_id,
+                call=call,
+                campaign=call.campaign,
+                customer_id=call.customer_id,
+                agent=agent,
+                offer=offer,
+                amount=sale_amount if sale_amount is not None else (offer.price if offer else 0),
+                created_at=now,
+            )
+        leads.lead_apply_disposition(
+            lead=lead,
+            disposition=disposition,
+            agent=agent,
+            phone=call.phone,
+            now=now,
+            callback_at=callback_at,
+            callback_scope=callback_scope,
+            callback_note=call.notes[:500],
+        )
+        _apply(presence, E.WRAPUP_SAVED, lead=None, call=None, notice=_("Outcome saved."))
+    return call
+
+
+# --- telephony events -------------------------------------------------------------
+
+
+def _end_unanswered(
+    call: Call,
+    presence: AgentPresence,
+    outcome: str,
+    sip_code: int | None,
+    by: str,
+    now: dt.datetime,
+) -> None:
+    call.ended_at = now
+    call.outcome = outcome
+    call.sip_code = sip_code
+    call.hangup_by = by
+    # Nobody was reached, so there is nothing for the agent to wrap up.
+    call.wrapup_saved_at = now
+    call.save()
+    if call.lead is not None:
+        lead = leads.lead_apply_system_outcome(lead=call.lead, outcome=outcome, phone=call.phone, now=now)
+        notice = _("Last call: %(outcome)s. ") % {"outcome": CallOutcome(outcome).label}
+        if lead.status == "retry":
+            local = timezone.localtime(lead.next_attempt_at)
+            notice += _("Retry scheduled at %(time)s.") % {"time": local.strftime("%H:%M")}
+        else:
+            notice += _("This customer is done (%(reason)s).") % {"reason": lead.get_done_reason_display()}
+    else:
+        notice = ""
+    if presence.call_id == call.pk and presence.state == AgentState.DIALING:
+        _apply(presence, E.NOT_CONNECTED, lead=None, call=None, notice=notice)
+
+
+def _end_answered(call: Call, presence: AgentPresence, by: str, now: dt.datetime) -> None:
+    call.ended_at = now
+    call.hangup_by = by
+    if call.agent_connected_at:
+        call.talk_seconds = int((now - call.agent_connected_at).total_seconds())
+    call.save()
+    if presence.call_id == call.pk and presence.state == AgentState.TALKING:
+        notice = _("The customer hung up.") if by == HangupBy.CUSTOMER else ""
+        _apply(presence, E.HANGUP, notice=notice)
+
+
+def call_handle_event(*, call_id: int, event: TelephonyEvent) -> None:
+    """Apply one telephony event. Late or repeated events change nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = Call.objects.select_related("lead__campaign", "lead__customer", "phone").get(pk=call_id)
+        if call.agent is None:
+            return
+        presence = presence_for_update(call.agent)
+        call = Call.objects.select_for_update().select_related(
+            "lead__campaign", "lead__customer", "phone"
+        ).get(pk=call_id)
+        if call.ended_at is not None:
+            return
+        if isinstance(event, CallRinging):
+            if call.ringing_at is None:
+                call.ringing_at = now
+                call.save(update_fields=["ringing_at"])
+                notify_agent(call.agent_id)  # type: ignore[arg-type]
+        elif isinstance(event, CallAnswered):
+            if call.answered_at is None:
+                call.answered_at = now
+                # Preview: the agent is already on the line, so connected at answer.
+                call.agent_connected_at = now
+                call.outcome = CallOutcome.MACHINE if event.machine else CallOutcome.ANSWERED
+                call.save(update_fields=["answered_at", "agent_connected_at", "outcome"])
+                if presence.call_id == call.pk and presence.state == AgentState.DIALING:
+                    _apply(presence, E.ANSWERED)
+        elif isinstance(event, CallNotConnected):
+            _end_unanswered(call, presence, event.outcome.value, event.sip_code, HangupBy.SYSTEM, now)
+        elif isinstance(event, CallHungUp):
+            _end_answered(call, presence, event.by.value, now)
+
+
+def calls_recover_orphans() -> int:
+    """End calls left open by a process that stopped; their agents go to wrap-up or ready."""
+    now = timezone.now()
+    count = 0
+    for call_id in Call.objects.filter(ended_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            call = Call.objects.select_related("lead__customer", "phone").get(pk=call_id)
+            if call.agent is None or call.ended_at is not None:
+                continue
+            presence = presence_for_update(call.agent)
+            call = Call.objects.select_for_update().select_related("lead__customer", "phone").get(
+                pk=call_id
+            )
+            if call.answered_at is None:
+                _end_unanswered(call, presence, CallOutcome.FAILED, None, HangupBy.SYSTEM, now)
+            else:
+                _end_answered(call, presence, HangupBy.SYSTEM, now)
+            count += 1
+    return count
