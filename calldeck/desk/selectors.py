@@ -261,7 +261,7 @@ def desk_state(agent: User) -> DeskState:
     ]
     return DeskState(
         state=presence.state,
-        state_label=AgentState(presence.state).label,
+        state_label=str(AgentState(presence.state).label),
         since=presence.since,
         pause_code=presence.pause_code,
         notice=presence.notice,
