@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 from django.utils.translation import gettext_lazy as _
 
 from calldeck.accounts.models import Role, User
@@ -23,7 +25,20 @@ class LoginView(auth_views.LoginView):
     extra_context = {"title": _("Log in")}
 
 
-logout_view = auth_views.LogoutView.as_view()
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out; an agent is signed out of the desk first and the previewed lead given back."""
+    from calldeck.desk.services import DeskRefused, desk_logout
+
+    user = request.user
+    if isinstance(user, User) and user.is_agent:
+        try:
+            desk_logout(agent=user)
+        except DeskRefused:
+            # During a call or wrap-up the desk keeps its state; the session still ends.
+            pass
+    logout(request)
+    return redirect("calldeck-login")
 
 
 @login_required
@@ -33,6 +48,4 @@ def home(request: HttpRequest) -> HttpResponse:
     target = ROLE_HOME.get(Role(user.role)) if user.role in Role.values else None
     if target:
         return redirect(target)
-    from django.shortcuts import render
-
     return render(request, "accounts/home.html")

@@ -1,11 +1,10 @@
-from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-
-def _todo(request: HttpRequest) -> HttpResponse:  # replaced by the desk
-    return HttpResponse("")
-
+from calldeck.desk import views
 
 urlpatterns = [
-    path("", _todo, name="calldeck-desk"),
+    path("", views.desk, name="calldeck-desk"),
+    path("panel/", views.panel, name="calldeck-desk-panel"),
+    path("act/<slug:name>/", views.act, name="calldeck-desk-act"),
+    path("wrapup/", views.wrapup, name="calldeck-desk-wrapup"),
 ]

@@ -1,0 +1,146 @@
+"""The agent desk: one page; every action swaps the panel in place (htmx), no reload."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from calldeck.accounts import access
+from calldeck.accounts.models import User
+from calldeck.calls.models import PauseCode
+from calldeck.campaigns.models import CallbackScope
+from calldeck.desk import services
+from calldeck.desk.selectors import desk_state
+from calldeck.dialing.runtime import get_runtime
+
+
+class WrapupForm(forms.Form):
+    disposition = forms.IntegerField(
+        label=_("Outcome"), error_messages={"required": _("Choose the outcome of the call.")}
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=5000)
+    callback_at = forms.DateTimeField(
+        label=_("Call back at"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    callback_scope = forms.ChoiceField(
+        label=_("Callback for"),
+        choices=CallbackScope.choices,
+        required=False,
+        initial=CallbackScope.OWN,
+    )
+    sale_amount = forms.DecimalField(
+        label=_("Sale amount"), required=False, min_value=Decimal(0), decimal_places=2
+    )
+
+
+def _agent(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _panel(
+    request: HttpRequest,
+    *,
+    error: str = "",
+    form: WrapupForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    state = desk_state(_agent(request))
+    context = {
+        "desk": state,
+        "error": error,
+        "form": form,
+        "pause_codes": PauseCode.choices,
+        "callback_scopes": CallbackScope.choices,
+        "default_callback": (timezone.localtime() + dt.timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+    }
+    return render(request, "desk/_panel.html", context, status=status)
+
+
+@require_GET
+@access.role_required(access.DESK_USERS)
+def desk(request: HttpRequest) -> HttpResponse:
+    agent = _agent(request)
+    # Opening the desk signs the agent in; a call left open by a stopped server is closed.
+    get_runtime()
+    services.calls_recover_orphans()
+    services.desk_login(agent=agent)
+    return render(
+        request,
+        "desk/desk.html",
+        {"desk": desk_state(agent), "pause_codes": PauseCode.choices,
+         "callback_scopes": CallbackScope.choices},
+    )
+
+
+@require_GET
+@access.role_required(access.DESK_USERS)
+def panel(request: HttpRequest) -> HttpResponse:
+    return _panel(request)
+
+
+def _act(request: HttpRequest, action: Callable[[], object]) -> HttpResponse:
+    try:
+        action()
+    except services.DeskRefused as refused:
+        return _panel(request, error=refused.message, status=409)
+    return _panel(request)
+
+
+@require_POST
+@access.role_required(access.DESK_USERS)
+def act(request: HttpRequest, name: str) -> HttpResponse:
+    agent = _agent(request)
+    actions: dict[str, Callable[[], object]] = {
+        "next": lambda: services.desk_next(agent=agent),
+        "skip": lambda: services.desk_skip(agent=agent),
+        "hangup": lambda: services.desk_hangup(agent=agent),
+        "resume": lambda: services.desk_resume(agent=agent),
+        "pause": lambda: services.desk_pause(agent=agent, code=request.POST.get("code", "")),
+        "dial": lambda: services.desk_dial(
+            agent=agent, phone_id=int(request.POST["phone"]) if request.POST.get("phone") else None
+        ),
+    }
+    if name not in actions:
+        return HttpResponse(status=404)
+    if name == "dial" and request.POST.get("phone", "").strip() and not request.POST["phone"].isdigit():
+        return _panel(request, error=str(_("Choose a number to dial.")), status=422)
+    return _act(request, actions[name])
+
+
+@require_POST
+@access.role_required(access.DESK_USERS)
+def wrapup(request: HttpRequest) -> HttpResponse:
+    form = WrapupForm(request.POST)
+    if not form.is_valid():
+        return _panel(request, form=form, status=422)
+    data = form.cleaned_data
+    try:
+        services.desk_wrapup(
+            agent=_agent(request),
+            disposition_id=data["disposition"],
+            notes=data["notes"],
+            callback_at=data["callback_at"],
+            callback_scope=data["callback_scope"] or CallbackScope.OWN,
+            sale_amount=data["sale_amount"],
+        )
+    except services.DeskRefused as refused:
+        return _panel(request, error=refused.message, status=409)
+    except ValidationError as invalid:
+        for field, errors in invalid.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _panel(request, form=form, status=422)
+    return _panel(request)
