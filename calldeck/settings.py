@@ -92,9 +92,10 @@ def env_timezone(name: str, default: str) -> str:
 
 
 DEBUG = env_bool("DEBUG", False)
+CALLDECK_DEMO = env_bool("CALLDECK_DEMO", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("CALLDECK_DEMO", False):
+    if not DEBUG and not CALLDECK_DEMO:
         raise ImproperlyConfigured("SECRET_KEY is not set (required unless DEBUG or CALLDECK_DEMO).")
     SECRET_KEY = "calldeck-insecure-demo-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")

@@ -13,6 +13,12 @@ from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
+    # Argon2 is meant to be slow; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def english() -> Iterator[None]:
     # Tests read messages in English; tests/test_i18n.py checks the Chinese catalogue.
     with translation.override("en"):
