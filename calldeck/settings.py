@@ -34,7 +34,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use one of true/false/1/0/yes/no.")
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a boolean: use one of true/false/1/0/yes/no."
+    )
 
 
 def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
@@ -96,7 +98,9 @@ CALLDECK_DEMO = env_bool("CALLDECK_DEMO", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and not CALLDECK_DEMO:
-        raise ImproperlyConfigured("SECRET_KEY is not set (required unless DEBUG or CALLDECK_DEMO).")
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set (required unless DEBUG or CALLDECK_DEMO)."
+        )
     SECRET_KEY = "calldeck-insecure-demo-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 
@@ -170,7 +174,9 @@ TEMPLATES = [
     }
 ]
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -230,12 +236,13 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less meta t
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-LOGGING = {
+LOGGING: dict[str, object] = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_choice(
-        "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    },
     "loggers": {"axes": {"level": "WARNING"}},
 }
-

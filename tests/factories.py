@@ -10,20 +10,20 @@ from typing import Any
 from django.utils import timezone
 
 from calldeck.accounts.models import Client, Role, Team, TeamMembership, User
+from calldeck.callscripts.models import Script, ScriptVersion
 from calldeck.campaigns.defaults import (
     disposition_set_create_standard,
     retry_rules_create_standard,
 )
 from calldeck.campaigns.models import (
+    CallingWindow,
     Campaign,
     CampaignAssignment,
     CampaignLead,
     CampaignStatus,
-    CallingWindow,
     DialMode,
     Offer,
 )
-from calldeck.callscripts.models import Script, ScriptVersion
 from calldeck.customers.models import Customer, PhoneKind, PhoneNumber
 
 _seq = itertools.count(1)
@@ -101,10 +101,19 @@ def make_campaign(
     return campaign
 
 
-def assign(campaign: Campaign, *, team: Team | None = None, agent: User | None = None,
-           priority: int = 1, day: dt.date | None = None) -> CampaignAssignment:
+def assign(
+    campaign: Campaign,
+    *,
+    team: Team | None = None,
+    agent: User | None = None,
+    priority: int = 1,
+    day: dt.date | None = None,
+) -> CampaignAssignment:
     return CampaignAssignment.objects.create(
-        campaign=campaign, team=team, agent=agent, priority=priority,
+        campaign=campaign,
+        team=team,
+        agent=agent,
+        priority=priority,
         day=day or timezone.localdate(),
     )
 

@@ -133,5 +133,10 @@ def test_it_keeps_clients_apart(world, centre):  # type: ignore[no-untyped-def]
     insurer_campaign = f.make_campaign(centre.insurer, name="保险续保")
     client = HttpClient()
     client.force_login(centre.dave)  # the bank's campaign manager
-    assert client.get(reverse("calldeck-campaign-detail", kwargs={"pk": insurer_campaign.pk})).status_code == 404
+    assert (
+        client.get(
+            reverse("calldeck-campaign-detail", kwargs={"pk": insurer_campaign.pk})
+        ).status_code
+        == 404
+    )
     assert "保险续保" not in client.get(reverse("calldeck-campaigns")).content.decode()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -71,9 +71,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = _free_port()
     log = (var / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "calldeck.asgi:application"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "calldeck.asgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = Server(f"http://127.0.0.1:{port}")
     url.db = var / "browser.sqlite3"
@@ -120,7 +131,9 @@ def test_it_works_a_customer_from_next_to_saved_outcome(server: Server) -> None:
             assert not FULL_MOBILE.search(page.content())
 
             page.keyboard.press("d")  # Dial
-            expect(page.locator(".desk-grid")).to_have_attribute("data-state", "talking", timeout=15000)
+            expect(page.locator(".desk-grid")).to_have_attribute(
+                "data-state", "talking", timeout=15000
+            )
             page.fill("#call-notes", "客户对12期分期感兴趣")
             page.click("[data-testid=hangup]")
             expect(page.locator(".desk-grid")).to_have_attribute("data-state", "wrapup")

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from calldeck.accounts.models import Role, User
 
@@ -32,11 +34,9 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
     user = request.user
     if isinstance(user, User) and user.is_agent:
-        try:
+        # During a call or wrap-up the desk keeps its state; the session still ends.
+        with contextlib.suppress(DeskRefused):
             desk_logout(agent=user)
-        except DeskRefused:
-            # During a call or wrap-up the desk keeps its state; the session still ends.
-            pass
     logout(request)
     return redirect("calldeck-login")
 

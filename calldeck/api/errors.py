@@ -20,8 +20,14 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-def _error(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
-           field: str | None = None) -> HttpResponse:
+def _error(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": message, "field": field}, status=status
     )
@@ -45,8 +51,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def schema_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         first: dict[str, Any] = exc.errors[0] if exc.errors else {}
         loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query")]
-        return _error(api, request, 422, "invalid", str(first.get("msg", _("Invalid request."))),
-                      ".".join(loc) or None)
+        return _error(
+            api,
+            request,
+            422,
+            "invalid",
+            str(first.get("msg", _("Invalid request."))),
+            ".".join(loc) or None,
+        )
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

@@ -71,7 +71,9 @@ class Call(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     wrapup_saved_at = models.DateTimeField(_("wrap-up saved"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=CallOutcome.choices, blank=True)
-    hangup_by = models.CharField(_("hung up by"), max_length=10, choices=HangupBy.choices, blank=True)
+    hangup_by = models.CharField(
+        _("hung up by"), max_length=10, choices=HangupBy.choices, blank=True
+    )
     sip_code = models.PositiveSmallIntegerField(_("SIP code"), null=True, blank=True)
     telephony_ref = models.CharField(max_length=100, blank=True)
     talk_seconds = models.PositiveIntegerField(_("talk seconds"), default=0)
@@ -171,13 +173,17 @@ class AgentPresence(models.Model):
     agent = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
     )
-    state = models.CharField(max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT)
+    state = models.CharField(
+        max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT
+    )
     since = models.DateTimeField(default=timezone.now)
     pause_code = models.CharField(max_length=12, choices=PauseCode.choices, blank=True)
     lead = models.ForeignKey(
         CampaignLead, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    call = models.ForeignKey(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     notice = models.CharField(max_length=300, blank=True)
 
     class Meta:

@@ -9,6 +9,7 @@ so that no two agents ever get the same customer.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from calldeck.accounts.models import Client, Team
 from calldeck.callscripts.models import Script
 from calldeck.customers.models import Customer, PhoneNumber
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Offer(models.Model):
@@ -150,7 +154,7 @@ PREVIEW_FIELD_CHOICES = [
 ]
 
 
-def _money(verbose: str) -> models.DecimalField:  # type: ignore[type-arg]
+def _money(verbose: StrOrPromise) -> models.DecimalField:  # type: ignore[type-arg]
     return models.DecimalField(verbose, max_digits=12, decimal_places=2, default=Decimal(0))
 
 
@@ -412,14 +416,10 @@ class CampaignLead(models.Model):
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "customer"], name="lead_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["campaign", "customer"], name="lead_unique")]
         indexes = [
             # lead_claim_next(): a campaign's claimable leads by priority and due time.
-            models.Index(
-                fields=["campaign", "status", "next_attempt_at"], name="lead_claim_order"
-            ),
+            models.Index(fields=["campaign", "status", "next_attempt_at"], name="lead_claim_order"),
         ]
 
     def __str__(self) -> str:

@@ -130,7 +130,9 @@ class EmailAddress(models.Model):
         verbose_name = _("e-mail address")
         verbose_name_plural = _("e-mail addresses")
         constraints = [
-            models.UniqueConstraint(fields=["customer", "address"], name="email_unique_per_customer")
+            models.UniqueConstraint(
+                fields=["customer", "address"], name="email_unique_per_customer"
+            )
         ]
 
     def __str__(self) -> str:

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from calldeck.accounts.access import number_for_user
 from calldeck.accounts.models import User
-from calldeck.callscripts.rendering import script_render
 from calldeck.calls.models import AgentPresence, AgentState, Call, CallOutcome, Direction, Sale
+from calldeck.callscripts.rendering import script_render
 from calldeck.campaigns.models import (
     PREVIEW_FIELD_CHOICES,
     Callback,

@@ -56,7 +56,10 @@ def _refusal(state: str, event: states.AgentEvent) -> DeskRefused:
     if state == AgentState.WRAPUP:
         return DeskRefused(
             "wrapup_required",
-            _("Save the outcome of the last call first: the next customer comes after the wrap-up."),
+            _(
+                "Save the outcome of the last call first: "
+                "the next customer comes after the wrap-up."
+            ),
         )
     if state in (AgentState.DIALING, AgentState.TALKING):
         return DeskRefused("call_in_progress", _("A call is in progress. Hang up first."))
@@ -145,7 +148,9 @@ def desk_dial(*, agent: User, phone_id: int | None = None) -> Call:
         if phone_id is not None:
             phone = lead.customer.phones.filter(pk=phone_id, is_valid=True).first()
             if phone is None:
-                raise DeskRefused("bad_phone", _("That number is not a valid number of this customer."))
+                raise DeskRefused(
+                    "bad_phone", _("That number is not a valid number of this customer.")
+                )
         else:
             phone = leads.phone_to_dial(lead)
             if phone is None:
@@ -234,8 +239,10 @@ def desk_wrapup(
         presence = presence_for_update(agent)
         if presence.state != AgentState.WRAPUP or presence.call is None:
             raise DeskRefused("no_wrapup", _("There is no call waiting for its outcome."))
-        call = Call.objects.select_for_update().select_related("lead__campaign").get(
-            pk=presence.call.pk
+        call = (
+            Call.objects.select_for_update()
+            .select_related("lead__campaign")
+            .get(pk=presence.call.pk)
         )
         lead = call.lead
         assert lead is not None and call.campaign is not None
@@ -313,13 +320,17 @@ def _end_unanswered(
     call.wrapup_saved_at = now
     call.save()
     if call.lead is not None:
-        lead = leads.lead_apply_system_outcome(lead=call.lead, outcome=outcome, phone=call.phone, now=now)
+        lead = leads.lead_apply_system_outcome(
+            lead=call.lead, outcome=outcome, phone=call.phone, now=now
+        )
         notice = _("Last call: %(outcome)s. ") % {"outcome": CallOutcome(outcome).label}
         if lead.status == "retry":
             local = timezone.localtime(lead.next_attempt_at)
             notice += _("Retry scheduled at %(time)s.") % {"time": local.strftime("%H:%M")}
         else:
-            notice += _("This customer is done (%(reason)s).") % {"reason": lead.get_done_reason_display()}
+            notice += _("This customer is done (%(reason)s).") % {
+                "reason": lead.get_done_reason_display()
+            }
     else:
         notice = ""
     if presence.call_id == call.pk and presence.state == AgentState.DIALING:
@@ -341,13 +352,17 @@ def call_handle_event(*, call_id: int, event: TelephonyEvent) -> None:
     """Apply one telephony event. Late or repeated events change nothing."""
     now = timezone.now()
     with transaction.atomic():
-        call = Call.objects.select_related("lead__campaign", "lead__customer", "phone").get(pk=call_id)
+        call = Call.objects.select_related("lead__campaign", "lead__customer", "phone").get(
+            pk=call_id
+        )
         if call.agent is None:
             return
         presence = presence_for_update(call.agent)
-        call = Call.objects.select_for_update().select_related(
-            "lead__campaign", "lead__customer", "phone"
-        ).get(pk=call_id)
+        call = (
+            Call.objects.select_for_update()
+            .select_related("lead__campaign", "lead__customer", "phone")
+            .get(pk=call_id)
+        )
         if call.ended_at is not None:
             return
         if isinstance(event, CallRinging):
@@ -365,7 +380,9 @@ def call_handle_event(*, call_id: int, event: TelephonyEvent) -> None:
                 if presence.call_id == call.pk and presence.state == AgentState.DIALING:
                     _apply(presence, E.ANSWERED)
         elif isinstance(event, CallNotConnected):
-            _end_unanswered(call, presence, event.outcome.value, event.sip_code, HangupBy.SYSTEM, now)
+            _end_unanswered(
+                call, presence, event.outcome.value, event.sip_code, HangupBy.SYSTEM, now
+            )
         elif isinstance(event, CallHungUp):
             _end_answered(call, presence, event.by.value, now)
 
@@ -380,8 +397,10 @@ def calls_recover_orphans() -> int:
             if call.agent is None or call.ended_at is not None:
                 continue
             presence = presence_for_update(call.agent)
-            call = Call.objects.select_for_update().select_related("lead__customer", "phone").get(
-                pk=call_id
+            call = (
+                Call.objects.select_for_update()
+                .select_related("lead__customer", "phone")
+                .get(pk=call_id)
             )
             if call.answered_at is None:
                 _end_unanswered(call, presence, CallOutcome.FAILED, None, HangupBy.SYSTEM, now)

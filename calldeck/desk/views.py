@@ -81,8 +81,11 @@ def desk(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "desk/desk.html",
-        {"desk": desk_state(agent), "pause_codes": PauseCode.choices,
-         "callback_scopes": CallbackScope.choices},
+        {
+            "desk": desk_state(agent),
+            "pause_codes": PauseCode.choices,
+            "callback_scopes": CallbackScope.choices,
+        },
     )
 
 
@@ -116,7 +119,11 @@ def act(request: HttpRequest, name: str) -> HttpResponse:
     }
     if name not in actions:
         return HttpResponse(status=404)
-    if name == "dial" and request.POST.get("phone", "").strip() and not request.POST["phone"].isdigit():
+    if (
+        name == "dial"
+        and request.POST.get("phone", "").strip()
+        and not request.POST["phone"].isdigit()
+    ):
         return _panel(request, error=str(_("Choose a number to dial.")), status=422)
     return _act(request, actions[name])
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from calldeck.accounts.access import current_team_ids
 from calldeck.accounts.models import User
+from calldeck.campaigns.defaults import STANDARD_RETRY_MINUTES
 from calldeck.campaigns.models import (
     CLAIMABLE_LEAD_STATUSES,
     DIALABLE_STATUSES,
@@ -44,7 +45,6 @@ from calldeck.campaigns.models import (
     RetryOutcome,
     RetryRule,
 )
-from calldeck.campaigns.defaults import STANDARD_RETRY_MINUTES
 from calldeck.customers.models import BlockKind, ContactBlock, PhoneNumber
 
 # How many candidates one claim looks at before giving up for this round.
@@ -113,9 +113,9 @@ def block_reason(lead: CampaignLead) -> LeadDoneReason | None:
     if customer.is_reserved_for_account_manager:
         return LeadDoneReason.RESERVED
     numbers = list(customer.phones.values_list("e164", flat=True))
-    blocked = ContactBlock.objects.filter(client_id=customer.client_id, lifted_at__isnull=True).filter(
-        Q(customer=customer) | Q(e164__in=numbers)
-    )
+    blocked = ContactBlock.objects.filter(
+        client_id=customer.client_id, lifted_at__isnull=True
+    ).filter(Q(customer=customer) | Q(e164__in=numbers))
     if blocked.filter(kind__in=[BlockKind.DO_NOT_CALL, BlockKind.BLACKLIST]).exists():
         return LeadDoneReason.BLOCKED
     if lead.campaign.offer_id and (
@@ -176,8 +176,10 @@ def lead_claim_next(*, agent: User, now: dt.datetime | None = None) -> CampaignL
 def lead_release(*, lead: CampaignLead, now: dt.datetime | None = None) -> None:
     """Give a claimed, undialed lead back as it was."""
     now = now or timezone.now()
-    back = LeadStatus.CALLBACK if lead.callbacks.filter(status=CallbackStatus.PENDING).exists() else (
-        LeadStatus.RETRY if lead.attempts else LeadStatus.NEW
+    back = (
+        LeadStatus.CALLBACK
+        if lead.callbacks.filter(status=CallbackStatus.PENDING).exists()
+        else (LeadStatus.RETRY if lead.attempts else LeadStatus.NEW)
     )
     CampaignLead.objects.filter(pk=lead.pk, status=LeadStatus.CLAIMED).update(
         status=back, claimed_by=None, claimed_at=None, updated_at=now

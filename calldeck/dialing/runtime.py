@@ -64,7 +64,9 @@ class InlineRuntime:
         self.telephony: Telephony = SimTelephony(self.clock, world or SimWorld())
         self._sink = sink or _default_sink
 
-    def originate(self, call_id: int, number: str, *, ring_timeout_s: float, agent_uri: str) -> None:
+    def originate(
+        self, call_id: int, number: str, *, ring_timeout_s: float, agent_uri: str
+    ) -> None:
         self.telephony.originate(
             str(call_id),
             number,
@@ -102,9 +104,14 @@ class ThreadedRuntime:
             close_old_connections()
 
     def _on_event(self, call_id: int) -> Callable[[TelephonyEvent], None]:
-        return lambda event: self._worker.submit(self._apply, call_id, event)  # type: ignore[func-returns-value]
+        def submit(event: TelephonyEvent) -> None:
+            self._worker.submit(self._apply, call_id, event)
 
-    def originate(self, call_id: int, number: str, *, ring_timeout_s: float, agent_uri: str) -> None:
+        return submit
+
+    def originate(
+        self, call_id: int, number: str, *, ring_timeout_s: float, agent_uri: str
+    ) -> None:
         self._loop.call_soon_threadsafe(
             lambda: self.telephony.originate(
                 str(call_id),

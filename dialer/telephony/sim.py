@@ -112,7 +112,9 @@ class SimTelephony:
         if fate.outcome is Outcome.BUSY:
             self._at(ref, setup + 1.5, lambda: self._not_connected(ref, Outcome.BUSY))
         elif fate.outcome is Outcome.NO_ANSWER or fate.ring_s >= ring_timeout_s:
-            self._at(ref, setup + ring_timeout_s, lambda: self._not_connected(ref, Outcome.NO_ANSWER))
+            self._at(
+                ref, setup + ring_timeout_s, lambda: self._not_connected(ref, Outcome.NO_ANSWER)
+            )
         else:
             machine = fate.outcome is Outcome.MACHINE
             self._at(ref, setup + fate.ring_s, lambda: self._answer(ref, machine))
@@ -147,7 +149,9 @@ class SimTelephony:
 
     def _not_connected(self, ref: str, outcome: Outcome) -> None:
         if ref in self._handlers:
-            self._finish(ref, CallNotConnected(ref, self.clock.now(), outcome, _SIP_CODES.get(outcome)))
+            self._finish(
+                ref, CallNotConnected(ref, self.clock.now(), outcome, _SIP_CODES.get(outcome))
+            )
 
     def _customer_hangup(self, ref: str) -> None:
         if ref in self._handlers:

@@ -17,8 +17,9 @@ from tests.desk.conftest import world
 @pytest.fixture
 def token(centre):  # type: ignore[no-untyped-def]
     raw = ApiToken.new_secret()
-    ApiToken.objects.create(user=centre.alice, name="softphone", prefix=raw[:8],
-                            digest=ApiToken.digest_of(raw))
+    ApiToken.objects.create(
+        user=centre.alice, name="softphone", prefix=raw[:8], digest=ApiToken.digest_of(raw)
+    )
     return raw
 
 
@@ -34,8 +35,12 @@ def setup(centre):  # type: ignore[no-untyped-def]
 
 
 def post(client: HttpClient, path: str, token: str, body: dict | None = None):  # type: ignore[no-untyped-def]
-    return client.post(f"/api/v1/desk/{path}", data=json.dumps(body or {}),
-                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.post(
+        f"/api/v1/desk/{path}",
+        data=json.dumps(body or {}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
 
 
 def test_it_runs_the_preview_flow_and_answers_409_before_wrapup(client, centre, token, setup):  # type: ignore[no-untyped-def]

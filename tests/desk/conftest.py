@@ -11,8 +11,17 @@ from dialer.telephony.sim import SimWorld
 @pytest.fixture
 def answering_world() -> SimWorld:
     # Every customer answers after 2–3 s and stays on for 5 minutes at least.
-    return SimWorld(seed=1, answer_rate=1.0, machine_rate=0, busy_rate=0, invalid_rate=0,
-                    ring_min_s=2, ring_max_s=3, patience_min_s=300, patience_max_s=400)
+    return SimWorld(
+        seed=1,
+        answer_rate=1.0,
+        machine_rate=0,
+        busy_rate=0,
+        invalid_rate=0,
+        ring_min_s=2,
+        ring_max_s=3,
+        patience_min_s=300,
+        patience_max_s=400,
+    )
 
 
 @pytest.fixture

@@ -70,7 +70,9 @@ def test_it_works_a_lead_from_next_to_sale(centre, campaign, inline):  # type: i
     assert sale.amount == Decimal("3000.00") and sale.agent == centre.alice
     lead.refresh_from_db()
     assert (lead.status, lead.done_reason, lead.attempts) == (
-        LeadStatus.DONE, LeadDoneReason.SUCCESS, 1,
+        LeadStatus.DONE,
+        LeadDoneReason.SUCCESS,
+        1,
     )
     assert desk_state(centre.alice).state == AgentState.READY
 
@@ -163,7 +165,9 @@ def test_it_stops_after_max_attempts(centre, campaign):  # type: ignore[no-untyp
         runtime.install(None)
     lead.refresh_from_db()
     assert (lead.status, lead.done_reason, lead.attempts) == (
-        LeadStatus.DONE, LeadDoneReason.MAX_ATTEMPTS, 2,
+        LeadStatus.DONE,
+        LeadDoneReason.MAX_ATTEMPTS,
+        2,
     )
 
 
@@ -178,14 +182,20 @@ def test_it_asks_a_callback_for_a_time_and_an_owner(centre, campaign, inline):  
         desk.desk_wrapup(agent=centre.alice, disposition_id=cb.pk)
     assert "callback_at" in missing.value.message_dict
     with pytest.raises(ValidationError):
-        desk.desk_wrapup(agent=centre.alice, disposition_id=cb.pk,
-                         callback_at=timezone.now() - dt.timedelta(minutes=1))
+        desk.desk_wrapup(
+            agent=centre.alice,
+            disposition_id=cb.pk,
+            callback_at=timezone.now() - dt.timedelta(minutes=1),
+        )
     due = timezone.now() + dt.timedelta(hours=2)
-    desk.desk_wrapup(agent=centre.alice, disposition_id=cb.pk, callback_at=due,
-                     callback_scope=CallbackScope.OWN)
+    desk.desk_wrapup(
+        agent=centre.alice, disposition_id=cb.pk, callback_at=due, callback_scope=CallbackScope.OWN
+    )
     lead.refresh_from_db()
     assert (lead.status, lead.assigned_agent, lead.next_attempt_at) == (
-        LeadStatus.CALLBACK, centre.alice, due,
+        LeadStatus.CALLBACK,
+        centre.alice,
+        due,
     )
     assert Callback.objects.get(lead=lead).owner == centre.alice
     # Bob cannot take Alice's own callback, even when it is due.
@@ -199,8 +209,9 @@ def test_it_asks_a_callback_for_a_time_and_an_owner(centre, campaign, inline):  
 
 def test_it_excludes_a_blocked_customer_at_claim_time(centre, campaign, inline):  # type: ignore[no-untyped-def]
     blocked = f.make_lead(campaign, priority=10)
-    ContactBlock.objects.create(client=centre.bank, customer=blocked.customer,
-                                kind=BlockKind.DO_NOT_CALL, reason="投诉")
+    ContactBlock.objects.create(
+        client=centre.bank, customer=blocked.customer, kind=BlockKind.DO_NOT_CALL, reason="投诉"
+    )
     fine = f.make_lead(campaign)
     desk.desk_next(agent=centre.alice)
     assert desk_state(centre.alice).lead.lead_id == fine.pk
@@ -226,7 +237,9 @@ def test_it_logs_pauses_with_their_reason(centre, campaign, inline):  # type: ig
         desk.desk_next(agent=centre.alice)
     assert paused.value.code == "paused"
     desk.desk_resume(agent=centre.alice)
-    states = list(AgentStateLog.objects.filter(agent=centre.alice).values_list("state", "pause_code"))
+    states = list(
+        AgentStateLog.objects.filter(agent=centre.alice).values_list("state", "pause_code")
+    )
     assert states[-1] == ("paused", "training")
 
 

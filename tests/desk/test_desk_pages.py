@@ -14,7 +14,9 @@ from tests.desk.conftest import world
 def agent_client(client, centre):  # type: ignore[no-untyped-def]
     campaign = f.make_campaign(centre.bank, script_text="{{ customer.name }}您好")
     f.assign(campaign, team=centre.team_a)
-    f.make_lead(campaign, customer=f.make_customer(centre.bank, name="李雷", phones=["+8613900001111"]))
+    f.make_lead(
+        campaign, customer=f.make_customer(centre.bank, name="李雷", phones=["+8613900001111"])
+    )
     f.make_lead(campaign)
     rt = runtime.install_inline(world(answer_rate=1.0))
     client.force_login(centre.alice)
@@ -52,7 +54,9 @@ def test_it_walks_the_flow_through_htmx_posts(agent_client, centre):  # type: ig
     no_time = client.post("/desk/wrapup/", {"disposition": cb.pk, "callback_at": ""})
     assert no_time.status_code == 422 and "needs the time" in no_time.content.decode()
     sale = campaign.disposition_set.dispositions.get(code="sale")
-    done = client.post("/desk/wrapup/", {"disposition": sale.pk, "notes": "成交", "sale_amount": "2500"})
+    done = client.post(
+        "/desk/wrapup/", {"disposition": sale.pk, "notes": "成交", "sale_amount": "2500"}
+    )
     assert done.status_code == 200 and 'data-state="ready"' in done.content.decode()
     call = Call.objects.get()
     assert call.notes == "成交" and call.sale.amount == 2500

@@ -13,8 +13,9 @@ from dialer.telephony.sim import SimTelephony, SimWorld, draw_fate
 def _run(world: SimWorld, ref: str = "1", advance: float = 600, timeout: float = 25):  # type: ignore[no-untyped-def]
     clock = ManualClock()
     events: list[object] = []
-    SimTelephony(clock, world).originate(ref, "+8613800138000", ring_timeout_s=timeout,
-                                         agent_uri=None, on_event=events.append)
+    SimTelephony(clock, world).originate(
+        ref, "+8613800138000", ring_timeout_s=timeout, agent_uri=None, on_event=events.append
+    )
     clock.advance(advance)
     return clock, events
 
@@ -33,8 +34,14 @@ def test_it_runs_timers_in_order_at_their_time() -> None:
 
 
 def test_it_answers_then_the_customer_hangs_up() -> None:
-    world = SimWorld(answer_rate=1, machine_rate=0, busy_rate=0, invalid_rate=0,
-                     patience_min_s=60, patience_max_s=60)
+    world = SimWorld(
+        answer_rate=1,
+        machine_rate=0,
+        busy_rate=0,
+        invalid_rate=0,
+        patience_min_s=60,
+        patience_max_s=60,
+    )
     _clock, events = _run(world)
     kinds = [type(e) for e in events]
     assert kinds == [CallRinging, CallAnswered, CallHungUp]
