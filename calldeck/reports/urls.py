@@ -1,11 +1,7 @@
-from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-
-def _todo(request: HttpRequest) -> HttpResponse:  # replaced by the KPI page
-    return HttpResponse("")
-
+from calldeck.reports import views
 
 urlpatterns = [
-    path("today/", _todo, name="calldeck-kpi-today"),
+    path("today/", views.kpi_today, name="calldeck-kpi-today"),
 ]
