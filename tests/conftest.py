@@ -19,8 +19,10 @@ def fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    # Tests read messages in English; tests/test_i18n.py checks the Chinese catalogue.
+def english(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    # Tests read messages in English, in services and in pages (a request without a
+    # language gets LANGUAGE_CODE); tests/test_i18n.py checks the Chinese side.
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 

@@ -69,7 +69,8 @@ def test_it_translates_every_string_of_the_code(tmp_path: Path) -> None:
     assert not fuzzy, f"fuzzy translations to review: {fuzzy[:20]}"
 
 
-def test_it_speaks_chinese_by_default_and_english_on_request(db) -> None:  # type: ignore[no-untyped-def]
+def test_it_speaks_chinese_by_default_and_english_on_request(db, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.LANGUAGE_CODE = "zh-hans"  # the shipped default
     with translation.override("zh-hans"):
         assert translation.gettext(
             "Save the outcome of the last call first: the next customer comes after the wrap-up."

@@ -22,7 +22,11 @@ from dialer import states
 def presence_for_update(agent: User) -> AgentPresence:
     """The agent's presence row, locked until the end of the transaction."""
     AgentPresence.objects.get_or_create(agent=agent)
-    return AgentPresence.objects.select_for_update().select_related("lead", "call").get(agent=agent)
+    return (
+        AgentPresence.objects.select_for_update(of=("self",))
+        .select_related("lead", "call")
+        .get(agent=agent)
+    )
 
 
 def presence_apply(

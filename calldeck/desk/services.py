@@ -190,7 +190,7 @@ def desk_hangup(*, agent: User) -> Call:
         call = presence.call
         if presence.state not in (AgentState.DIALING, AgentState.TALKING) or call is None:
             raise DeskRefused("no_call", _("There is no call to hang up."))
-        call = Call.objects.select_for_update().get(pk=call.pk)
+        call = Call.objects.select_for_update(of=("self",)).get(pk=call.pk)
         if presence.state == AgentState.DIALING:
             _end_unanswered(call, presence, CallOutcome.NO_ANSWER, None, HangupBy.AGENT, now)
         else:
@@ -240,7 +240,7 @@ def desk_wrapup(
         if presence.state != AgentState.WRAPUP or presence.call is None:
             raise DeskRefused("no_wrapup", _("There is no call waiting for its outcome."))
         call = (
-            Call.objects.select_for_update()
+            Call.objects.select_for_update(of=("self",))
             .select_related("lead__campaign")
             .get(pk=presence.call.pk)
         )
@@ -359,7 +359,7 @@ def call_handle_event(*, call_id: int, event: TelephonyEvent) -> None:
             return
         presence = presence_for_update(call.agent)
         call = (
-            Call.objects.select_for_update()
+            Call.objects.select_for_update(of=("self",))
             .select_related("lead__campaign", "lead__customer", "phone")
             .get(pk=call_id)
         )
@@ -398,7 +398,7 @@ def calls_recover_orphans() -> int:
                 continue
             presence = presence_for_update(call.agent)
             call = (
-                Call.objects.select_for_update()
+                Call.objects.select_for_update(of=("self",))
                 .select_related("lead__customer", "phone")
                 .get(pk=call_id)
             )

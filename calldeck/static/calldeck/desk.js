@@ -19,6 +19,17 @@
   }
   let pending = false;
 
+  // Newest request wins: a refresh that was sent before the agent's click but answered
+  // after it would paint the old state back, so older answers are dropped.
+  let sent = 0;
+  let shown = 0;
+  document.body.addEventListener("htmx:beforeRequest", function (e) { e.detail.xhr.deskSeq = ++sent; });
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    const seq = e.detail.xhr.deskSeq || 0;
+    if (seq < shown) { e.detail.shouldSwap = false; return; }
+    shown = seq;
+  });
+
   // --- WebSocket with reconnect; polling while a call is live if the socket is down ---
   let socket = null;
   let retry = 1000;
