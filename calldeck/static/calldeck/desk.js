@@ -19,15 +19,17 @@
   }
   let pending = false;
 
-  // Newest request wins: a refresh that was sent before the agent's click but answered
-  // after it would paint the old state back, so older answers are dropped.
-  let sent = 0;
+  // The server's state wins, not the order answers arrive in: a refresh answered from an
+  // older state than the one shown (its state began earlier) would paint it back.
   let shown = 0;
-  document.body.addEventListener("htmx:beforeRequest", function (e) { e.detail.xhr.deskSeq = ++sent; });
+  function versionOf(html) {
+    const m = /data-version="([0-9.]+)"/.exec(html || "");
+    return m ? parseFloat(m[1]) : 0;
+  }
   document.body.addEventListener("htmx:beforeSwap", function (e) {
-    const seq = e.detail.xhr.deskSeq || 0;
-    if (seq < shown) { e.detail.shouldSwap = false; return; }
-    shown = seq;
+    const version = versionOf(e.detail.serverResponse);
+    if (version && version < shown) { e.detail.shouldSwap = false; return; }
+    shown = Math.max(shown, version);
   });
 
   // --- WebSocket with reconnect; polling while a call is live if the socket is down ---
