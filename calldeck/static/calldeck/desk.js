@@ -80,6 +80,7 @@
     if (e.target && e.target.name === "disposition") syncWrapup();
   });
   document.body.addEventListener("htmx:afterSwap", function () {
+    document.body.dataset.live = socket && socket.readyState === WebSocket.OPEN ? "1" : "";
     syncWrapup();
     if (pending) refresh();
   });
@@ -102,7 +103,10 @@
     e.preventDefault();
     const radio = target.querySelector("input[type=radio]");
     if (radio) { radio.checked = true; syncWrapup(); radio.focus(); }
-    else if (target.tagName === "BUTTON" && !target.disabled) target.click();
+    else if (target.tagName === "BUTTON" && !target.disabled) {
+      htmx.process(target);  // a button swapped in a moment ago may not be wired yet
+      target.click();
+    }
   });
 
   // After the outcome is saved the notes box is gone; a new call starts with an empty one.
