@@ -14,18 +14,17 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from calldeck.accounts.models import User
 from calldeck.calls.models import AgentPresence, AgentState, AgentStateLog
 from dialer import states
 
 
-def presence_for_update(agent: User) -> AgentPresence:
+def presence_for_update(agent_id: int) -> AgentPresence:
     """The agent's presence row, locked until the end of the transaction."""
-    AgentPresence.objects.get_or_create(agent=agent)
+    AgentPresence.objects.get_or_create(agent_id=agent_id)
     return (
         AgentPresence.objects.select_for_update(of=("self",))
         .select_related("lead", "call")
-        .get(agent=agent)
+        .get(agent_id=agent_id)
     )
 
 

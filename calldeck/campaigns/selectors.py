@@ -60,6 +60,20 @@ def campaign_get_for_user(user: User, pk: int) -> Campaign:
     )
 
 
+def agent_assignments(user: User, *, day: dt.date | None = None) -> QuerySet[CampaignAssignment]:
+    """Every assignment of ``day`` to the agent or a team of theirs, whatever the status.
+
+    The campaigns are those the agent may see; the first priority comes first.
+    """
+    day = day or timezone.localdate()
+    return (
+        CampaignAssignment.objects.filter(day=day, campaign__in=campaigns_for_user(user, day=day))
+        .filter(Q(agent=user) | Q(team_id__in=access.current_team_ids(user, day)))
+        .select_related("campaign", "team")
+        .order_by("priority", "campaign__name", "id")
+    )
+
+
 def assignments_for_agent(
     user: User, *, day: dt.date | None = None
 ) -> QuerySet[CampaignAssignment]:
@@ -68,17 +82,7 @@ def assignments_for_agent(
     A campaign assigned both to the agent and to their team appears twice; callers that
     need one row per campaign keep the first (the lowest priority number comes first).
     """
-    day = day or timezone.localdate()
-    return (
-        CampaignAssignment.objects.filter(
-            day=day,
-            campaign__in=campaigns_for_user(user, day=day),
-            campaign__status__in=DIALABLE_STATUSES,
-        )
-        .filter(Q(agent=user) | Q(team_id__in=access.current_team_ids(user, day)))
-        .select_related("campaign", "team")
-        .order_by("priority", "campaign__name", "id")
-    )
+    return agent_assignments(user, day=day).filter(campaign__status__in=DIALABLE_STATUSES)
 
 
 def assignments_of_day(day: dt.date) -> QuerySet[CampaignAssignment]:

@@ -84,7 +84,7 @@ def _apply(presence: AgentPresence, event: states.AgentEvent, **changes: object)
 
 def desk_login(*, agent: User) -> AgentPresence:
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         if presence.state == AgentState.LOGGED_OUT:
             _apply(presence, E.LOGIN, notice="")
     return presence
@@ -92,7 +92,7 @@ def desk_login(*, agent: User) -> AgentPresence:
 
 def desk_logout(*, agent: User) -> AgentPresence:
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         if presence.state == AgentState.LOGGED_OUT:
             return presence
         lead = presence.lead
@@ -105,7 +105,7 @@ def desk_logout(*, agent: User) -> AgentPresence:
 def desk_next(*, agent: User) -> AgentPresence:
     """Claim the next customer for preview. Refused in wrap-up, whatever the page shows."""
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         if presence.state == AgentState.LOGGED_OUT:
             _apply(presence, E.LOGIN)
         if presence.state != AgentState.READY:
@@ -121,7 +121,7 @@ def desk_next(*, agent: User) -> AgentPresence:
 
 def desk_skip(*, agent: User) -> AgentPresence:
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         lead = presence.lead
         _apply(presence, E.SKIP, lead=None, notice=_("Customer skipped."))
         if lead is not None:
@@ -131,8 +131,10 @@ def desk_skip(*, agent: User) -> AgentPresence:
 
 def desk_dial(*, agent: User, phone_id: int | None = None) -> Call:
     now = timezone.now()
+    # Taken before the call row exists: starting the runtime recovers orphaned calls.
+    runtime = get_runtime()
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         if presence.state != AgentState.PREVIEW or presence.lead is None:
             raise _refusal(presence.state, E.DIAL)
         lead = presence.lead
@@ -140,9 +142,7 @@ def desk_dial(*, agent: User, phone_id: int | None = None) -> Call:
         # Checked again at dial time: a block may have arrived while the agent read.
         reason = leads.block_reason(lead)
         if reason is not None:
-            lead.status, lead.done_reason = "excluded", reason
-            lead.claimed_by = None
-            lead.save()
+            leads.lead_exclude(lead=lead, reason=reason, now=now)
             _apply(presence, E.SKIP, lead=None, notice=_("This customer may not be called now."))
             raise DeskRefused("blocked", _("This customer may not be called now."))
         if phone_id is not None:
@@ -173,7 +173,7 @@ def desk_dial(*, agent: User, phone_id: int | None = None) -> Call:
         lead.updated_at = now
         lead.save(update_fields=["attempts", "last_call_at", "updated_at"])
         _apply(presence, E.DIAL, call=call, notice="")
-    get_runtime().originate(
+    runtime.originate(
         call.pk,
         call.number,
         ring_timeout_s=float(campaign.ring_timeout_s),
@@ -186,7 +186,7 @@ def desk_hangup(*, agent: User) -> Call:
     """The agent ends the call: while ringing it is cancelled, while talking it goes to wrap-up."""
     now = timezone.now()
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         call = presence.call
         if presence.state not in (AgentState.DIALING, AgentState.TALKING) or call is None:
             raise DeskRefused("no_call", _("There is no call to hang up."))
@@ -203,7 +203,7 @@ def desk_pause(*, agent: User, code: str) -> AgentPresence:
     if code not in PauseCode.values:
         raise DeskRefused("bad_pause_code", _("Choose a reason for the pause."))
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         lead = presence.lead if presence.state == AgentState.PREVIEW else None
         if presence.state == AgentState.LOGGED_OUT:
             _apply(presence, E.LOGIN)
@@ -215,7 +215,7 @@ def desk_pause(*, agent: User, code: str) -> AgentPresence:
 
 def desk_resume(*, agent: User) -> AgentPresence:
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         _apply(presence, E.RESUME, notice="")
     return presence
 
@@ -236,7 +236,7 @@ def desk_wrapup(
     """Record the outcome of the call in wrap-up; then the agent is ready again."""
     now = timezone.now()
     with transaction.atomic():
-        presence = presence_for_update(agent)
+        presence = presence_for_update(agent.pk)
         if presence.state != AgentState.WRAPUP or presence.call is None:
             raise DeskRefused("no_wrapup", _("There is no call waiting for its outcome."))
         call = (
@@ -348,28 +348,33 @@ def _end_answered(call: Call, presence: AgentPresence, by: str, now: dt.datetime
         _apply(presence, E.HANGUP, notice=notice)
 
 
+def _lock_call(call_id: int) -> tuple[AgentPresence, Call] | None:
+    """Lock the call's agent, then the call (the order every action takes); None if ended."""
+    agent_id = Call.objects.values_list("agent_id", flat=True).get(pk=call_id)
+    if agent_id is None:
+        return None
+    presence = presence_for_update(agent_id)
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("lead__campaign", "lead__customer", "phone")
+        .get(pk=call_id)
+    )
+    return None if call.ended_at is not None else (presence, call)
+
+
 def call_handle_event(*, call_id: int, event: TelephonyEvent) -> None:
     """Apply one telephony event. Late or repeated events change nothing."""
     now = timezone.now()
     with transaction.atomic():
-        call = Call.objects.select_related("lead__campaign", "lead__customer", "phone").get(
-            pk=call_id
-        )
-        if call.agent is None:
+        locked = _lock_call(call_id)
+        if locked is None:
             return
-        presence = presence_for_update(call.agent)
-        call = (
-            Call.objects.select_for_update(of=("self",))
-            .select_related("lead__campaign", "lead__customer", "phone")
-            .get(pk=call_id)
-        )
-        if call.ended_at is not None:
-            return
+        presence, call = locked
         if isinstance(event, CallRinging):
             if call.ringing_at is None:
                 call.ringing_at = now
                 call.save(update_fields=["ringing_at"])
-                notify_agent(call.agent_id)  # type: ignore[arg-type]
+                notify_agent(presence.agent_id)
         elif isinstance(event, CallAnswered):
             if call.answered_at is None:
                 call.answered_at = now
@@ -388,20 +393,19 @@ def call_handle_event(*, call_id: int, event: TelephonyEvent) -> None:
 
 
 def calls_recover_orphans() -> int:
-    """End calls left open by a process that stopped; their agents go to wrap-up or ready."""
+    """End calls left open by a process that stopped; their agents go to wrap-up or ready.
+
+    Only for a process whose telephony has just started: every open call is then an
+    orphan. ``dialing.runtime.get_runtime`` calls it once, before the first call is placed.
+    """
     now = timezone.now()
     count = 0
     for call_id in Call.objects.filter(ended_at__isnull=True).values_list("pk", flat=True):
         with transaction.atomic():
-            call = Call.objects.select_related("lead__customer", "phone").get(pk=call_id)
-            if call.agent is None or call.ended_at is not None:
+            locked = _lock_call(call_id)
+            if locked is None:
                 continue
-            presence = presence_for_update(call.agent)
-            call = (
-                Call.objects.select_for_update(of=("self",))
-                .select_related("lead__customer", "phone")
-                .get(pk=call_id)
-            )
+            presence, call = locked
             if call.answered_at is None:
                 _end_unanswered(call, presence, CallOutcome.FAILED, None, HangupBy.SYSTEM, now)
             else:

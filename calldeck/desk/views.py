@@ -74,9 +74,9 @@ def _panel(
 @access.role_required(access.DESK_USERS)
 def desk(request: HttpRequest) -> HttpResponse:
     agent = _agent(request)
-    # Opening the desk signs the agent in; a call left open by a stopped server is closed.
+    # Opening the desk signs the agent in; starting the runtime on the first visit closes
+    # calls a stopped server left open, so nobody sits in a call that no longer exists.
     get_runtime()
-    services.calls_recover_orphans()
     services.desk_login(agent=agent)
     return render(
         request,

@@ -26,17 +26,14 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from calldeck.accounts.access import current_team_ids
 from calldeck.accounts.models import User
 from calldeck.campaigns.defaults import STANDARD_RETRY_MINUTES
 from calldeck.campaigns.models import (
     CLAIMABLE_LEAD_STATUSES,
-    DIALABLE_STATUSES,
     Callback,
     CallbackScope,
     CallbackStatus,
     Campaign,
-    CampaignAssignment,
     CampaignLead,
     Disposition,
     DispositionClass,
@@ -45,6 +42,7 @@ from calldeck.campaigns.models import (
     RetryOutcome,
     RetryRule,
 )
+from calldeck.campaigns.selectors import agent_assignments
 from calldeck.customers.models import BlockKind, ContactBlock, PhoneNumber
 
 # How many candidates one claim looks at before giving up for this round.
@@ -57,23 +55,16 @@ class NoLead:
 
 
 def todays_campaigns(agent: User, now: dt.datetime | None = None) -> list[tuple[Campaign, int]]:
-    """(campaign, priority) assigned to the agent today, best priority first."""
-    now = now or timezone.now()
-    day = timezone.localdate(now)
-    teams = current_team_ids(agent, day)
-    assignments = (
-        CampaignAssignment.objects.filter(day=day)
-        .filter(Q(agent=agent) | Q(team_id__in=teams))
-        .filter(campaign__client__in=agent.clients.all())
-        .select_related("campaign")
-        .order_by("priority", "campaign_id")
-    )
+    """(campaign, priority) assigned to the agent today, whatever their status, best first.
+
+    A campaign assigned both to the agent and to a team of theirs counts once, at its
+    best priority.
+    """
+    day = timezone.localdate(now or timezone.now())
     best: dict[int, tuple[Campaign, int]] = {}
-    for assignment in assignments:
-        known = best.get(assignment.campaign_id)
-        if known is None or assignment.priority < known[1]:
-            best[assignment.campaign_id] = (assignment.campaign, assignment.priority)
-    return sorted(best.values(), key=lambda pair: (pair[1], pair[0].pk))
+    for assignment in agent_assignments(agent, day=day):
+        best.setdefault(assignment.campaign_id, (assignment.campaign, assignment.priority))
+    return list(best.values())
 
 
 def campaign_is_open(campaign: Campaign, now: dt.datetime) -> bool:
@@ -141,7 +132,7 @@ def lead_claim_next(*, agent: User, now: dt.datetime | None = None) -> CampaignL
     campaigns = todays_campaigns(agent, now)
     if not campaigns:
         return NoLead(_("You have no campaign assigned for today. Ask your supervisor."))
-    dialable = [c for c, _prio in campaigns if c.status in DIALABLE_STATUSES]
+    dialable = [c for c, _prio in campaigns if c.is_dialable]
     if not dialable:
         return NoLead(_("Today's campaigns are not running (paused or finished)."))
     open_now = [c for c in dialable if campaign_is_open(c, now)]
@@ -155,14 +146,7 @@ def lead_claim_next(*, agent: User, now: dt.datetime | None = None) -> CampaignL
             if reason is None and phone_to_dial(lead) is None:
                 reason = LeadDoneReason.NO_VALID_NUMBER
             if reason is not None:
-                new_status = (
-                    LeadStatus.DONE
-                    if reason == LeadDoneReason.NO_VALID_NUMBER
-                    else LeadStatus.EXCLUDED
-                )
-                CampaignLead.objects.filter(pk=lead.pk, status=lead.status).update(
-                    status=new_status, done_reason=reason, updated_at=now
-                )
+                lead_exclude(lead=lead, reason=reason, now=now)
                 continue
             won = CampaignLead.objects.filter(pk=lead.pk, status=lead.status).update(
                 status=LeadStatus.CLAIMED, claimed_by=agent, claimed_at=now, updated_at=now
@@ -171,6 +155,18 @@ def lead_claim_next(*, agent: User, now: dt.datetime | None = None) -> CampaignL
                 lead.refresh_from_db()
                 return lead
     return NoLead(_("No customer is due right now. Retries and callbacks come back at their time."))
+
+
+def lead_exclude(*, lead: CampaignLead, reason: LeadDoneReason, now: dt.datetime) -> None:
+    """Take a lead out of dialing for ``reason``, unless someone changed it meanwhile.
+
+    A lead without a valid number is done; a blocked or reserved one is excluded, so that
+    lifting the block can bring it back.
+    """
+    status = LeadStatus.DONE if reason == LeadDoneReason.NO_VALID_NUMBER else LeadStatus.EXCLUDED
+    CampaignLead.objects.filter(pk=lead.pk, status=lead.status).update(
+        status=status, done_reason=reason, claimed_by=None, claimed_at=None, updated_at=now
+    )
 
 
 def lead_release(*, lead: CampaignLead, now: dt.datetime | None = None) -> None:

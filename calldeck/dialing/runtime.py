@@ -83,6 +83,8 @@ class ThreadedRuntime:
     """Real time: the adapter on its own event loop thread, events applied by one worker."""
 
     def __init__(self, sink: EventSink | None = None) -> None:
+        if settings.CALLDECK_TELEPHONY != "sim":
+            raise NotImplementedError("CALLDECK_TELEPHONY=sip is not available in this version")
         self._sink = sink or _default_sink
         self._loop = asyncio.new_event_loop()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calldeck-events")
@@ -91,8 +93,6 @@ class ThreadedRuntime:
         )
         self._thread.start()
         self.clock = LoopClock(self._loop)
-        if settings.CALLDECK_TELEPHONY != "sim":
-            raise NotImplementedError("CALLDECK_TELEPHONY=sip is not available in this version")
         self.telephony: Telephony = SimTelephony(self.clock, sim_world_from_settings())
 
     def _apply(self, call_id: int, event: TelephonyEvent) -> None:
@@ -133,9 +133,17 @@ _lock = threading.Lock()
 
 
 def get_runtime() -> Runtime:
+    """The process's runtime, started on first use.
+
+    Starting it first ends the calls a previous process left open (it cannot hang them
+    up any more), so call this before creating a call row, never after.
+    """
     global _runtime
     with _lock:
         if _runtime is None:
+            from calldeck.desk.services import calls_recover_orphans
+
+            calls_recover_orphans()
             _runtime = ThreadedRuntime()
         return _runtime
 

@@ -86,3 +86,18 @@ def test_it_rejects_get_on_actions_and_unknown_actions(agent_client):  # type: i
     assert client.get("/desk/act/next/").status_code == 405
     assert client.post("/desk/act/explode/").status_code == 404
     assert client.post("/desk/act/dial/", {"phone": "abc"}).status_code == 422
+
+
+def test_it_leaves_other_agents_calls_alone_when_a_desk_opens(agent_client, centre):  # type: ignore[no-untyped-def]
+    client, _campaign, rt = agent_client
+    client.get("/desk/")
+    client.post("/desk/act/next/")
+    client.post("/desk/act/dial/")
+    rt.clock.advance(5)
+    # Bob opening his desk must not touch Alice's live call: only a starting runtime
+    # recovers open calls, and then they are orphans by definition.
+    bob = type(client)()
+    bob.force_login(centre.bob)
+    assert bob.get("/desk/").status_code == 200
+    call = Call.objects.get()
+    assert call.ended_at is None and centre.alice.presence.state == AgentState.TALKING
