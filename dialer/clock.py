@@ -52,12 +52,6 @@ class ManualClock:
             timer.callback()
         self._now = target
 
-    def run_until_idle(self, limit: float = 86_400.0) -> None:
-        """Advance to each pending timer in turn until none is left (or ``limit`` passes)."""
-        end = self._now + limit
-        while self._timers and self._timers[0].due <= end:
-            self.advance(max(0.0, self._timers[0].due - self._now))
-
     @property
     def pending(self) -> int:
         return sum(1 for t in self._timers if not t.cancelled)

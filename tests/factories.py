@@ -25,6 +25,7 @@ from calldeck.campaigns.models import (
     Offer,
 )
 from calldeck.customers.models import Customer, PhoneKind, PhoneNumber
+from dialer.telephony.sim import SimWorld
 
 _seq = itertools.count(1)
 PASSWORD = "Calldeck-test-1"
@@ -122,3 +123,20 @@ def make_lead(campaign: Campaign, customer: Customer | None = None, **kw: Any) -
     customer = customer or make_customer(campaign.client)
     kw.setdefault("next_attempt_at", timezone.now() - dt.timedelta(minutes=1))
     return CampaignLead.objects.create(campaign=campaign, customer=customer, **kw)
+
+
+def sim_world(**params: float) -> SimWorld:
+    """A simulated world where only the outcomes given happen (all others at rate 0).
+
+    Customers pick up after 2–3 s, so a test advances the clock a few seconds to answer.
+    """
+    base: dict[str, float] = {
+        "answer_rate": 0.0,
+        "machine_rate": 0.0,
+        "busy_rate": 0.0,
+        "invalid_rate": 0.0,
+        "ring_min_s": 2,
+        "ring_max_s": 3,
+    }
+    base.update(params)
+    return SimWorld(seed=1, **base)

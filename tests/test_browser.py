@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Server(str):
+@dataclass(frozen=True)
+class Server:
+    url: str
     db: Path
 
 
@@ -91,8 +94,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = Server(f"http://127.0.0.1:{port}")
-    url.db = var / "browser.sqlite3"
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -103,7 +105,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError((var / "server.log").read_text()) from None
                 time.sleep(0.3)
-        yield url
+        yield Server(url, var / "browser.sqlite3")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -118,11 +120,11 @@ def test_it_works_a_customer_from_next_to_saved_outcome(server: Server) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
         try:
-            page.goto(f"{server}/login/")
+            page.goto(f"{server.url}/login/")
             page.fill("input[name=username]", "agent1")
             page.fill("input[name=password]", "calldeck-demo")
             page.click("button[type=submit]")
-            page.wait_for_url(f"{server}/desk/")
+            page.wait_for_url(f"{server.url}/desk/")
             state = page.locator("[data-testid=state]")
             expect(state).to_have_text("就绪")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -16,82 +17,9 @@ from calldeck.api.errors import ErrorOut
 from calldeck.calls.models import PauseCode
 from calldeck.campaigns.models import CallbackScope
 from calldeck.desk import services
-from calldeck.desk.selectors import desk_state
+from calldeck.desk.selectors import DeskState, desk_state
 
 router = Router(tags=["desk"])
-
-
-class PhoneOut(Schema):
-    id: int
-    number: str
-    kind: str
-
-
-class HistoryOut(Schema):
-    at: dt.datetime
-    campaign: str
-    agent: str
-    outcome: str
-    disposition: str
-    notes: str
-
-
-class LeadOut(Schema):
-    lead_id: int
-    campaign_id: int
-    campaign: str
-    customer_name: str
-    customer_key: str
-    attempts: int
-    max_attempts: int
-    phones: list[PhoneOut]
-    fields: list[tuple[str, str]]
-    offer: str
-    offer_price: str
-    script_html: str
-    callback_note: str
-    history: list[HistoryOut]
-
-
-class CallOut(Schema):
-    id: int
-    number: str
-    phase: str
-    dialed_at: dt.datetime
-    connected_at: dt.datetime | None
-    machine: bool
-
-
-class DispositionOut(Schema):
-    id: int
-    name: str
-    cls: str
-    hotkey: str
-
-
-class TaskOut(Schema):
-    campaign_id: int
-    campaign: str
-    priority: int
-    due: int
-    callbacks_due: int
-    status: str
-
-
-class StateOut(Schema):
-    state: str
-    state_label: str
-    since: dt.datetime
-    pause_code: str
-    notice: str
-    lead: LeadOut | None
-    call: CallOut | None
-    dispositions: list[DispositionOut]
-    tasks: list[TaskOut]
-    calls_today: int
-    handled_today: int
-    sales_today: int
-    allowed: list[str]
 
 
 class DialIn(Schema):
@@ -117,79 +45,72 @@ def _agent(request: HttpRequest) -> User:
     return user
 
 
-RESPONSES = {200: StateOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# The page and the API show the same data: the selector's dataclasses are the schema.
+RESPONSES = {200: DeskState, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _then_state(request: HttpRequest, action: Callable[[User], object]) -> DeskState:
+    agent = _agent(request)
+    action(agent)
+    return desk_state(agent)
 
 
 @router.get("/state", response=RESPONSES, summary="The agent's desk now")
-def state(request: HttpRequest) -> StateOut:
-    return desk_state(_agent(request))  # type: ignore[return-value]
+def state(request: HttpRequest) -> DeskState:
+    return desk_state(_agent(request))
 
 
 @router.post("/login", response=RESPONSES, summary="Sign in to the desk (ready)")
-def login(request: HttpRequest) -> StateOut:
-    agent = _agent(request)
-    services.desk_login(agent=agent)
-    return desk_state(agent)  # type: ignore[return-value]
+def login(request: HttpRequest) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_login(agent=agent))
 
 
 @router.post("/logout", response=RESPONSES, summary="Sign out of the desk")
-def logout(request: HttpRequest) -> StateOut:
-    agent = _agent(request)
-    services.desk_logout(agent=agent)
-    return desk_state(agent)  # type: ignore[return-value]
+def logout(request: HttpRequest) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_logout(agent=agent))
 
 
 @router.post("/next", response=RESPONSES, summary="Take the next customer for preview")
-def next_lead(request: HttpRequest) -> StateOut:
-    agent = _agent(request)
-    services.desk_next(agent=agent)
-    return desk_state(agent)  # type: ignore[return-value]
+def next_lead(request: HttpRequest) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_next(agent=agent))
 
 
 @router.post("/skip", response=RESPONSES, summary="Give the previewed customer back undialed")
-def skip(request: HttpRequest) -> StateOut:
-    agent = _agent(request)
-    services.desk_skip(agent=agent)
-    return desk_state(agent)  # type: ignore[return-value]
+def skip(request: HttpRequest) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_skip(agent=agent))
 
 
 @router.post("/dial", response=RESPONSES, summary="Dial the previewed customer")
-def dial(request: HttpRequest, payload: DialIn | None = None) -> StateOut:
-    agent = _agent(request)
-    services.desk_dial(agent=agent, phone_id=payload.phone_id if payload else None)
-    return desk_state(agent)  # type: ignore[return-value]
+def dial(request: HttpRequest, payload: DialIn | None = None) -> DeskState:
+    phone_id = payload.phone_id if payload else None
+    return _then_state(request, lambda agent: services.desk_dial(agent=agent, phone_id=phone_id))
 
 
 @router.post("/hangup", response=RESPONSES, summary="Hang up (cancel while ringing)")
-def hangup(request: HttpRequest) -> StateOut:
-    agent = _agent(request)
-    services.desk_hangup(agent=agent)
-    return desk_state(agent)  # type: ignore[return-value]
+def hangup(request: HttpRequest) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_hangup(agent=agent))
 
 
 @router.post("/wrapup", response=RESPONSES, summary="Save the outcome of the call")
-def wrapup(request: HttpRequest, payload: WrapupIn) -> StateOut:
-    agent = _agent(request)
-    services.desk_wrapup(
-        agent=agent,
-        disposition_id=payload.disposition_id,
-        notes=payload.notes,
-        callback_at=payload.callback_at,
-        callback_scope=payload.callback_scope,
-        sale_amount=payload.sale_amount,
+def wrapup(request: HttpRequest, payload: WrapupIn) -> DeskState:
+    return _then_state(
+        request,
+        lambda agent: services.desk_wrapup(
+            agent=agent,
+            disposition_id=payload.disposition_id,
+            notes=payload.notes,
+            callback_at=payload.callback_at,
+            callback_scope=payload.callback_scope,
+            sale_amount=payload.sale_amount,
+        ),
     )
-    return desk_state(agent)  # type: ignore[return-value]
 
 
 @router.post("/pause", response=RESPONSES, summary="Pause with a reason")
-def pause(request: HttpRequest, payload: PauseIn) -> StateOut:
-    agent = _agent(request)
-    services.desk_pause(agent=agent, code=payload.code)
-    return desk_state(agent)  # type: ignore[return-value]
+def pause(request: HttpRequest, payload: PauseIn) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_pause(agent=agent, code=payload.code))
 
 
 @router.post("/resume", response=RESPONSES, summary="End the pause")
-def resume(request: HttpRequest) -> StateOut:
-    agent = _agent(request)
-    services.desk_resume(agent=agent)
-    return desk_state(agent)  # type: ignore[return-value]
+def resume(request: HttpRequest) -> DeskState:
+    return _then_state(request, lambda agent: services.desk_resume(agent=agent))

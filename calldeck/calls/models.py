@@ -105,10 +105,6 @@ class Call(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.pk} {self.outcome}"
 
-    @property
-    def is_live(self) -> bool:
-        return self.ended_at is None
-
 
 class SaleStatus(models.TextChoices):
     PHONE_DEAL = "phone_deal", _("Phone deal")

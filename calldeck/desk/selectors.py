@@ -21,10 +21,13 @@ from calldeck.campaigns.models import (
     PREVIEW_FIELD_CHOICES,
     Callback,
     CallbackStatus,
+    Campaign,
     CampaignLead,
     LeadStatus,
 )
 from calldeck.dialing.leads import todays_campaigns
+from dialer import states
+from dialer.states import agent_allowed_events
 
 HISTORY_LIMIT = 10
 
@@ -93,6 +96,13 @@ class TaskView:
 
 
 @dataclass
+class CallbackView:
+    due_at: dt.datetime
+    customer: str
+    campaign: str
+
+
+@dataclass
 class DeskState:
     state: str
     state_label: str
@@ -106,7 +116,7 @@ class DeskState:
     calls_today: int
     handled_today: int
     sales_today: int
-    callbacks: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: list[CallbackView] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
 
 
@@ -213,8 +223,6 @@ def desk_tasks(agent: User, now: dt.datetime) -> list[TaskView]:
     callback_filter = Q(leads__status=LeadStatus.CALLBACK, leads__next_attempt_at__lte=now) & (
         Q(leads__assigned_agent=agent) | Q(leads__assigned_agent__isnull=True)
     )
-    from calldeck.campaigns.models import Campaign
-
     counts = {
         row["pk"]: row
         for row in Campaign.objects.filter(pk__in=ids)
@@ -235,9 +243,6 @@ def desk_tasks(agent: User, now: dt.datetime) -> list[TaskView]:
 
 
 def desk_state(agent: User) -> DeskState:
-    from dialer.states import AgentState as S
-    from dialer.states import agent_allowed_events
-
     now = timezone.now()
     presence, _created = AgentPresence.objects.select_related(
         "lead__customer", "lead__campaign__offer", "lead__campaign__script", "call"
@@ -254,7 +259,7 @@ def desk_state(agent: User) -> DeskState:
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     mine = Call.objects.filter(agent=agent, dialed_at__gte=day_start, direction=Direction.OUTBOUND)
     callbacks = [
-        {"due_at": cb.due_at, "customer": cb.lead.customer.name, "campaign": cb.lead.campaign.name}
+        CallbackView(cb.due_at, cb.lead.customer.name, cb.lead.campaign.name)
         for cb in Callback.objects.filter(owner=agent, status=CallbackStatus.PENDING)
         .select_related("lead__customer", "lead__campaign")
         .order_by("due_at")[:5]
@@ -273,5 +278,5 @@ def desk_state(agent: User) -> DeskState:
         handled_today=mine.filter(agent_connected_at__isnull=False).count(),
         sales_today=Sale.objects.filter(agent=agent, created_at__gte=day_start).count(),
         callbacks=callbacks,
-        allowed=sorted(e.value for e in agent_allowed_events(S(presence.state))),
+        allowed=sorted(e.value for e in agent_allowed_events(states.AgentState(presence.state))),
     )

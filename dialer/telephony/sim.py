@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dialer.events import (
@@ -133,8 +134,7 @@ class SimTelephony:
     def active_calls(self) -> int:
         return len(self._handlers)
 
-    def _at(self, ref: str, world_seconds: float, action: object) -> None:
-        assert callable(action)
+    def _at(self, ref: str, world_seconds: float, action: Callable[[], None]) -> None:
         self._timers[ref].append(self.clock.call_later(world_seconds / self.world.speed, action))
 
     def _emit(self, ref: str, event: CallRinging | CallAnswered) -> None:

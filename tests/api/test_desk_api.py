@@ -11,7 +11,6 @@ from calldeck.accounts.models import ApiToken
 from calldeck.calls.models import Call
 from calldeck.dialing import runtime
 from tests import factories as f
-from tests.desk.conftest import world
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def setup(centre):  # type: ignore[no-untyped-def]
     f.assign(campaign, team=centre.team_a)
     lead = f.make_lead(campaign)
     f.make_lead(campaign)
-    rt = runtime.install_inline(world(answer_rate=1.0))
+    rt = runtime.install_inline(f.sim_world(answer_rate=1.0))
     yield campaign, lead, rt
     runtime.install(None)
 

@@ -23,7 +23,6 @@ from calldeck.desk import services as desk
 from calldeck.desk.selectors import desk_state
 from calldeck.dialing import runtime
 from tests import factories as f
-from tests.desk.conftest import world
 
 
 @pytest.fixture
@@ -96,7 +95,7 @@ def test_it_refuses_next_until_wrapup_is_saved(centre, campaign, inline):  # typ
 
 
 def test_it_schedules_a_retry_when_busy(centre, campaign):  # type: ignore[no-untyped-def]
-    rt = runtime.install_inline(world(busy_rate=1.0))
+    rt = runtime.install_inline(f.sim_world(busy_rate=1.0))
     try:
         lead = f.make_lead(campaign)
         desk.desk_next(agent=centre.alice)
@@ -119,7 +118,7 @@ def test_it_schedules_a_retry_when_busy(centre, campaign):  # type: ignore[no-un
 
 
 def test_it_cancels_after_the_ring_timeout(centre, campaign):  # type: ignore[no-untyped-def]
-    rt = runtime.install_inline(world())  # nobody answers
+    rt = runtime.install_inline(f.sim_world())  # nobody answers
     try:
         lead = f.make_lead(campaign)
         desk.desk_next(agent=centre.alice)
@@ -137,7 +136,7 @@ def test_it_cancels_after_the_ring_timeout(centre, campaign):  # type: ignore[no
 
 
 def test_it_marks_an_invalid_number_and_finishes_a_lead_without_numbers(centre, campaign):  # type: ignore[no-untyped-def]
-    rt = runtime.install_inline(world(invalid_rate=1.0))
+    rt = runtime.install_inline(f.sim_world(invalid_rate=1.0))
     try:
         lead = f.make_lead(campaign)
         desk.desk_next(agent=centre.alice)
@@ -153,7 +152,7 @@ def test_it_marks_an_invalid_number_and_finishes_a_lead_without_numbers(centre, 
 def test_it_stops_after_max_attempts(centre, campaign):  # type: ignore[no-untyped-def]
     campaign.max_attempts = 2
     campaign.save()
-    rt = runtime.install_inline(world(busy_rate=1.0))
+    rt = runtime.install_inline(f.sim_world(busy_rate=1.0))
     lead = f.make_lead(campaign)
     try:
         for _ in range(2):

@@ -7,7 +7,6 @@ import pytest
 from calldeck.calls.models import AgentState, Call
 from calldeck.dialing import runtime
 from tests import factories as f
-from tests.desk.conftest import world
 
 
 @pytest.fixture
@@ -18,7 +17,7 @@ def agent_client(client, centre):  # type: ignore[no-untyped-def]
         campaign, customer=f.make_customer(centre.bank, name="李雷", phones=["+8613900001111"])
     )
     f.make_lead(campaign)
-    rt = runtime.install_inline(world(answer_rate=1.0))
+    rt = runtime.install_inline(f.sim_world(answer_rate=1.0))
     client.force_login(centre.alice)
     yield client, campaign, rt
     runtime.install(None)

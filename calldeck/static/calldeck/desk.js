@@ -7,6 +7,8 @@
   const panelUrl = desk.dataset.panelUrl;
   const conn = document.getElementById("desk-conn");
 
+  let pending = false;  // a change arrived while the agent was filling in the wrap-up
+
   function refresh() {
     if (document.activeElement && document.activeElement.closest && document.activeElement.closest("#wrapup-form")
         && document.activeElement.tagName !== "BUTTON") {
@@ -17,7 +19,6 @@
     pending = false;
     htmx.ajax("GET", panelUrl, { target: "#desk", swap: "innerHTML" });
   }
-  let pending = false;
 
   // The server's state wins, not the order answers arrive in: a refresh answered from an
   // older state than the one shown (its state began earlier) would paint it back.
