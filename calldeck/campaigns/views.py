@@ -27,6 +27,7 @@ from django_htmx.middleware import HtmxDetails
 
 from calldeck.accounts import access
 from calldeck.accounts.models import Client, User
+from calldeck.campaigns import assignments as assignment_services
 from calldeck.campaigns import forms, selectors, services
 from calldeck.campaigns.models import (
     DIALABLE_STATUSES,
@@ -488,7 +489,7 @@ def assignment_set(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = scope.form(campaign, request.POST)
     if form.is_valid():
         try:
-            services.assignment_set(
+            assignment_services.assignment_set(
                 actor=user,
                 campaign=campaign,
                 day=form.cleaned_data["day"],
@@ -516,7 +517,7 @@ def assignment_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     campaign, day = assignment.campaign, assignment.day
     error = ""
     try:
-        services.assignment_remove(actor=user, assignment=assignment)
+        assignment_services.assignment_remove(actor=user, assignment=assignment)
     except ValidationError as exc:
         error = _errors_text(exc)
     if request.htmx:

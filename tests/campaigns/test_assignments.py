@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from calldeck.accounts.models import Role
 from calldeck.audit.models import AuditEntry
-from calldeck.campaigns import services
+from calldeck.campaigns import assignments
 from calldeck.campaigns.models import CampaignAssignment, CampaignStatus
 from tests import factories as f
 from tests.campaigns.builders import make_supervisor, make_team_of
@@ -25,7 +25,7 @@ def today() -> dt.date:
 def test_it_lets_a_supervisor_assign_their_team(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank)
 
-    assignment = services.assignment_set(
+    assignment = assignments.assignment_set(
         actor=centre.carol,
         campaign=campaign,
         day=today,
@@ -46,7 +46,7 @@ def test_it_lets_a_supervisor_assign_their_team(centre: Centre, today: dt.date):
 def test_it_lets_a_supervisor_assign_an_agent_of_their_team(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank)
 
-    assignment = services.assignment_set(
+    assignment = assignments.assignment_set(
         actor=centre.carol, campaign=campaign, day=today, agent=centre.alice, priority=1
     )
 
@@ -55,11 +55,11 @@ def test_it_lets_a_supervisor_assign_an_agent_of_their_team(centre: Centre, toda
 
 def test_it_updates_an_existing_assignment_instead_of_adding_one(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank)
-    services.assignment_set(
+    assignments.assignment_set(
         actor=centre.carol, campaign=campaign, day=today, team=centre.team_a, priority=5
     )
 
-    services.assignment_set(
+    assignments.assignment_set(
         actor=centre.carol, campaign=campaign, day=today, team=centre.team_a, priority=1
     )
 
@@ -76,11 +76,11 @@ def test_it_refuses_a_team_the_supervisor_does_not_supervise(centre: Centre, tod
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(PermissionDenied):
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol, campaign=campaign, day=today, team=team_b, priority=1
         )
     with pytest.raises(PermissionDenied):
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol, campaign=campaign, day=today, agent=bank_agent, priority=1
         )
     assert not CampaignAssignment.objects.exists()
@@ -91,10 +91,10 @@ def test_it_lets_a_campaign_manager_assign_any_team_and_agent(centre: Centre, to
     team_b = make_team_of(bank_agent, supervisor=make_supervisor(centre.bank))
     campaign = f.make_campaign(centre.bank)
 
-    services.assignment_set(
+    assignments.assignment_set(
         actor=centre.dave, campaign=campaign, day=today, team=team_b, priority=1
     )
-    services.assignment_set(
+    assignments.assignment_set(
         actor=centre.dave, campaign=campaign, day=today, agent=bank_agent, priority=3
     )
 
@@ -106,7 +106,7 @@ def test_it_refuses_assignments_by_other_roles(centre: Centre, today: dt.date, p
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(PermissionDenied):
-        services.assignment_set(
+        assignments.assignment_set(
             actor=getattr(centre, persona),
             campaign=campaign,
             day=today,
@@ -119,7 +119,7 @@ def test_it_refuses_assigning_another_clients_campaign(centre: Centre, today: dt
     campaign = f.make_campaign(centre.insurer)
 
     with pytest.raises(PermissionDenied):
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol, campaign=campaign, day=today, team=centre.team_a, priority=1
         )
 
@@ -129,11 +129,11 @@ def test_it_refuses_a_team_with_no_agent_of_the_campaigns_client(centre: Centre,
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(ValidationError) as exc:
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol, campaign=campaign, day=today, team=insurer_team, priority=1
         )
 
-    assert exc.value.message_dict["team"] == [str(services.TEAM_OTHER_CLIENT)]
+    assert exc.value.message_dict["team"] == [str(assignments.TEAM_OTHER_CLIENT)]
 
 
 def test_it_refuses_an_agent_who_does_not_work_for_the_client(centre: Centre, today: dt.date):
@@ -142,31 +142,31 @@ def test_it_refuses_an_agent_who_does_not_work_for_the_client(centre: Centre, to
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(ValidationError) as exc:
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.dave, campaign=campaign, day=today, agent=centre.mallory, priority=1
         )
 
-    assert exc.value.message_dict["agent"] == [str(services.AGENT_OTHER_CLIENT)]
+    assert exc.value.message_dict["agent"] == [str(assignments.AGENT_OTHER_CLIENT)]
 
 
 def test_it_refuses_assigning_a_user_who_is_not_an_agent(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(ValidationError) as exc:
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.dave, campaign=campaign, day=today, agent=centre.erin, priority=1
         )
 
-    assert exc.value.message_dict["agent"] == [str(services.AGENT_NOT_AGENT)]
+    assert exc.value.message_dict["agent"] == [str(assignments.AGENT_NOT_AGENT)]
 
 
 def test_it_needs_exactly_one_of_team_and_agent(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(ValidationError):
-        services.assignment_set(actor=centre.dave, campaign=campaign, day=today, priority=1)
+        assignments.assignment_set(actor=centre.dave, campaign=campaign, day=today, priority=1)
     with pytest.raises(ValidationError):
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.dave,
             campaign=campaign,
             day=today,
@@ -181,7 +181,7 @@ def test_it_refuses_a_priority_outside_1_to_99(centre: Centre, today: dt.date, p
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(ValidationError) as exc:
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol, campaign=campaign, day=today, team=centre.team_a, priority=priority
         )
 
@@ -192,7 +192,7 @@ def test_it_refuses_a_day_that_has_passed(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank)
 
     with pytest.raises(ValidationError) as exc:
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol,
             campaign=campaign,
             day=today - dt.timedelta(days=1),
@@ -200,14 +200,14 @@ def test_it_refuses_a_day_that_has_passed(centre: Centre, today: dt.date):
             priority=1,
         )
 
-    assert exc.value.message_dict["day"] == [str(services.DAY_PAST)]
+    assert exc.value.message_dict["day"] == [str(assignments.DAY_PAST)]
 
 
 def test_it_refuses_a_day_outside_the_campaigns_dates(centre: Centre, today: dt.date):
     campaign = f.make_campaign(centre.bank, ends_on=today + dt.timedelta(days=1))
 
     with pytest.raises(ValidationError) as exc:
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol,
             campaign=campaign,
             day=today + dt.timedelta(days=2),
@@ -223,7 +223,7 @@ def test_it_refuses_assigning_a_finished_campaign(centre: Centre, today: dt.date
     campaign = f.make_campaign(centre.bank, status=status)
 
     with pytest.raises(ValidationError):
-        services.assignment_set(
+        assignments.assignment_set(
             actor=centre.carol, campaign=campaign, day=today, team=centre.team_a, priority=1
         )
     assert not CampaignAssignment.objects.exists()
@@ -234,7 +234,7 @@ def test_it_removes_an_assignment_and_audits_it(centre: Centre, today: dt.date):
     assignment = f.assign(campaign, team=centre.team_a, priority=4)
     pk = assignment.pk
 
-    services.assignment_remove(actor=centre.carol, assignment=assignment)
+    assignments.assignment_remove(actor=centre.carol, assignment=assignment)
 
     assert not CampaignAssignment.objects.exists()
     entry = AuditEntry.objects.get(action="assignment.remove")
@@ -249,7 +249,7 @@ def test_it_refuses_removing_another_supervisors_assignment(centre: Centre):
     assignment = f.assign(f.make_campaign(centre.bank), team=team_b)
 
     with pytest.raises(PermissionDenied):
-        services.assignment_remove(actor=centre.carol, assignment=assignment)
+        assignments.assignment_remove(actor=centre.carol, assignment=assignment)
     assert CampaignAssignment.objects.filter(pk=assignment.pk).exists()
 
 
@@ -259,5 +259,5 @@ def test_it_keeps_past_assignments_as_history(centre: Centre, today: dt.date):
     )
 
     with pytest.raises(ValidationError):
-        services.assignment_remove(actor=centre.carol, assignment=assignment)
+        assignments.assignment_remove(actor=centre.carol, assignment=assignment)
     assert CampaignAssignment.objects.filter(pk=assignment.pk).exists()
