@@ -22,15 +22,20 @@
 
   // The server's state wins, not the order answers arrive in: a refresh answered from an
   // older state than the one shown (its state began earlier) would paint it back.
+  // An answer identical to the panel shown is not swapped in either: replacing the
+  // buttons under the agent's pointer for nothing can swallow a click.
   let shown = 0;
+  let shownHtml = "";
   function versionOf(html) {
     const m = /data-version="([0-9.]+)"/.exec(html || "");
     return m ? parseFloat(m[1]) : 0;
   }
   document.body.addEventListener("htmx:beforeSwap", function (e) {
-    const version = versionOf(e.detail.serverResponse);
-    if (version && version < shown) { e.detail.shouldSwap = false; return; }
+    const html = e.detail.serverResponse || "";
+    const version = versionOf(html);
+    if ((version && version < shown) || html === shownHtml) { e.detail.shouldSwap = false; return; }
     shown = Math.max(shown, version);
+    shownHtml = html;
   });
 
   // --- WebSocket with reconnect; polling while a call is live if the socket is down ---
@@ -80,9 +85,10 @@
   document.addEventListener("change", function (e) {
     if (e.target && e.target.name === "disposition") syncWrapup();
   });
-  document.body.addEventListener("htmx:afterSwap", function () {
+  document.body.addEventListener("htmx:afterSwap", syncWrapup);
+  // After every answer, swapped or not (an identical one is not).
+  document.body.addEventListener("htmx:afterRequest", function () {
     document.body.dataset.live = socket && socket.readyState === WebSocket.OPEN ? "1" : "";
-    syncWrapup();
     if (pending) refresh();
   });
   syncWrapup();
