@@ -52,6 +52,7 @@ class AgentEvent(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     OFFERED = "offered"  # the engine connects an answered call straight to a ready agent
+    UNREACHABLE = "unreachable"  # the agent's phone could not be joined to the call
 
 
 A = AgentState
@@ -74,6 +75,8 @@ AGENT_TRANSITIONS: dict[tuple[AgentState, AgentEvent], AgentState] = {
     # Hanging up while it still rings cancels the attempt: no one was reached.
     (A.DIALING, E.HANGUP): A.READY,
     (A.TALKING, E.HANGUP): A.WRAPUP,
+    # The engine offered a call and the agent's phone did not answer: paused, call moves on.
+    (A.TALKING, E.UNREACHABLE): A.PAUSED,
     (A.WRAPUP, E.WRAPUP_SAVED): A.READY,
     (A.PAUSED, E.RESUME): A.READY,
     (A.PAUSED, E.PAUSE): A.PAUSED,  # changing the pause reason
