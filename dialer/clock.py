@@ -13,15 +13,15 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 
-@dataclass(order=True)
 class _ManualTimer:
-    due: float
-    seq: int
-    callback: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    __slots__ = ("callback", "cancelled", "due")
+
+    def __init__(self, due: float, callback: Callable[[], None]) -> None:
+        self.due = due
+        self.callback = callback
+        self.cancelled = False
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -30,31 +30,34 @@ class _ManualTimer:
 class ManualClock:
     def __init__(self, start: float = 0.0) -> None:
         self._now = start
-        self._timers: list[_ManualTimer] = []
+        # (due, sequence, timer): plain tuples compare fast; the sequence keeps FIFO order.
+        self._timers: list[tuple[float, int, _ManualTimer]] = []
         self._seq = itertools.count()
 
     def now(self) -> float:
         return self._now
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> _ManualTimer:
-        timer = _ManualTimer(self._now + max(0.0, delay), next(self._seq), callback)
-        heapq.heappush(self._timers, timer)
+        timer = _ManualTimer(self._now + max(0.0, delay), callback)
+        heapq.heappush(self._timers, (timer.due, next(self._seq), timer))
         return timer
 
     def advance(self, seconds: float) -> None:
         """Move time forward, running each timer at its own due time."""
         target = self._now + seconds
-        while self._timers and self._timers[0].due <= target:
-            timer = heapq.heappop(self._timers)
+        timers = self._timers
+        while timers and timers[0][0] <= target:
+            due, _seq, timer = heapq.heappop(timers)
             if timer.cancelled:
                 continue
-            self._now = max(self._now, timer.due)
+            if due > self._now:
+                self._now = due
             timer.callback()
         self._now = target
 
     @property
     def pending(self) -> int:
-        return sum(1 for t in self._timers if not t.cancelled)
+        return sum(1 for _d, _s, t in self._timers if not t.cancelled)
 
 
 class _LoopTimer:

@@ -66,11 +66,24 @@ class CallingHours:
     windows: Mapping[int, tuple[Span, ...]] = field(default_factory=lambda: DEFAULT_WINDOWS)
     tz: str = "Asia/Shanghai"
     holidays: Holidays = Holidays()
+    # tz -> (from, until, open): the last answer, valid until the next minute boundary.
+    _memo: dict[str | None, tuple[float, float, int]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def local(self, now: float, tz: str | None = None) -> dt.datetime:
         return dt.datetime.fromtimestamp(now, ZoneInfo(tz or self.tz))
 
     def is_open(self, now: float, tz: str | None = None) -> bool:
+        memo = self._memo.get(tz)
+        if memo is not None and memo[0] <= now < memo[1]:
+            return bool(memo[2])
+        answer = self._is_open(now, tz)
+        start = now - now % 60.0  # windows are set in whole minutes
+        self._memo[tz] = (start, start + 60.0, int(answer))
+        return answer
+
+    def _is_open(self, now: float, tz: str | None) -> bool:
         local = self.local(now, tz)
         weekday = self.holidays.windows_weekday(local.date())
         if weekday is None:
@@ -115,7 +128,15 @@ class CallingHours:
         return tomorrow.timestamp()
 
     def local_day(self, now: float, tz: str | None = None) -> dt.date:
-        return self.local(now, tz).date()
+        key = f"day:{tz}"
+        memo = self._memo.get(key)
+        if memo is not None and memo[0] <= now < memo[1]:
+            return dt.date.fromordinal(memo[2])
+        local = self.local(now, tz)
+        day = local.date()
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        self._memo[key] = (start, self.next_local_midnight(now, tz), day.toordinal())
+        return day
 
 
 class AbandonWindow:

@@ -133,7 +133,7 @@ class Engine:
         agents: AgentChannel,
         tick_s: float = 1.0,
         bridge_allowance_s: float = 0.5,
-        brake_margin: float = 0.003,
+        brake_margin: float = 0.001,
         preview_s: float = 10.0,
         refs: Iterable[str] | None = None,
     ) -> None:
@@ -154,6 +154,9 @@ class Engine:
         self._calls: dict[str, _Call] = {}
         self._timer: object | None = None
         self.running = False
+        self._serving_key: frozenset[str] | None = None
+        self._agents_changed = True
+        self._best: dict[str, list[_Agent]] = {}
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -212,6 +215,7 @@ class Engine:
     def agent_login(self, agent: str, *, campaigns: Mapping[str, int], uri: str = "") -> None:
         """The agent is ready to take calls of ``campaigns`` (campaign -> priority)."""
         now = self.clock.now()
+        self._agents_changed = True
         existing = self._agents.get(agent)
         if existing is not None:
             existing.campaigns = dict(campaigns)
@@ -330,8 +334,7 @@ class Engine:
 
     def _serving(self, now: float) -> dict[str, list[_Agent]]:
         """Each logged-in agent counts for pacing in their best open campaign."""
-        out: dict[str, list[_Agent]] = {}
-        open_ids = set()
+        open_ids: set[str] = set()
         for camp in self._campaigns.values():
             if camp.running and now >= camp.closes_at:
                 # Recomputed when the window it was in has closed (or none was open).
@@ -342,15 +345,21 @@ class Engine:
                 camp.open_now = False
             if camp.open_now and camp.idle_until <= now:
                 open_ids.add(camp.id)
-        for a in self._agents.values():
-            if a.state in (A.LOGGED_OUT, A.PAUSED):
-                continue
-            best = None
-            for cid, prio in a.campaigns.items():
-                if cid in open_ids and (best is None or prio < best[0]):
-                    best = (prio, cid)
-            if best is not None:
-                out.setdefault(best[1], []).append(a)
+        key = frozenset(open_ids)
+        if key != self._serving_key or self._agents_changed:
+            self._serving_key = key
+            self._agents_changed = False
+            self._best = {}
+            for a in self._agents.values():
+                best: tuple[int, str] | None = None
+                for cid, prio in a.campaigns.items():
+                    if cid in open_ids and (best is None or prio < best[0]):
+                        best = (prio, cid)
+                if best is not None:
+                    self._best.setdefault(best[1], []).append(a)
+        out: dict[str, list[_Agent]] = {}
+        for cid, agents in self._best.items():
+            out[cid] = [a for a in agents if a.state is not A.PAUSED and a.state is not A.LOGGED_OUT]
         return out
 
     def _pace(self, camp: _Campaign, agents: list[_Agent], now: float) -> None:

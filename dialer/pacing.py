@@ -186,6 +186,7 @@ class Predictive:
     HORIZON_S = 30  # seconds ahead compared, one column per second
     MAX_AGE_S = 90  # line ages kept in the answer table
     MAX_ELAPSED_S = 3600  # talk / wrap elapsed kept in the freeing tables
+    MAX_NEW_PER_TICK = 400
 
     def __init__(
         self,
@@ -193,11 +194,13 @@ class Predictive:
         min_dials: int = 150,
         min_services: int = 15,
         min_agents: int = 3,
-        brake: float = 0.004,
+        brake: float = 0.002,
         memory_dials: int = 3000,
         memory_services: int = 600,
         refresh_s: float = 30.0,
+        gain_step: float = 0.05,
     ) -> None:
+        self.gain_step = gain_step
         self.min_dials = min_dials
         self.min_services = min_services
         self.min_agents = min_agents
@@ -208,8 +211,8 @@ class Predictive:
         self._wrap: deque[float] = deque(maxlen=memory_services)
         self._fresh = 0
         self._built_at = -math.inf
-        self.gain = 1.0  # working target = campaign target x gain
-        self._next_feedback = -math.inf
+        self._seen = (0, 0)
+        self.gain = 0.7  # working marginal threshold = campaign target x gain
         self.ready_model = False
         self._hz = np.arange(self.HORIZON_S + 1, dtype=np.float64)
         # Tables, built by _rebuild.
@@ -254,8 +257,12 @@ class Predictive:
         self._fresh = 0
 
     def _freeing(self, samples: Array, *, shift: float) -> Array:
-        """P(done by elapsed e + t - shift | not done at e), for e by second and t in the horizon."""
-        elapsed = np.arange(self.MAX_ELAPSED_S + 1, dtype=np.float64)
+        """P(done by elapsed e + t - shift | not done at e), for e by second and t in the horizon.
+
+        Rows stop just past the longest sample; later elapsed times use the last row.
+        """
+        longest = int(samples[-1]) + 2 if len(samples) else 1
+        elapsed = np.arange(min(self.MAX_ELAPSED_S, longest) + 1, dtype=np.float64)
         m = len(samples)
         if m == 0:
             return np.zeros((len(elapsed), len(self._hz)))
@@ -279,7 +286,7 @@ class Predictive:
         rate = snap.abandons / snap.answers if snap.answers else 0.0
         if snap.answers >= 50 and rate >= snap.cap - self.brake:
             return progressive
-        if self._fresh >= 50 or snap.now - self._built_at >= self.refresh_s:
+        if snap.now - self._built_at >= self.refresh_s:
             self._rebuild()
             self._built_at = snap.now
         self._feedback(snap, rate)
@@ -287,15 +294,23 @@ class Predictive:
         return max(progressive, n)
 
     def _feedback(self, snap: PacingSnapshot, rate: float) -> None:
-        if snap.now < self._next_feedback:
-            return
-        self._next_feedback = snap.now + 60.0
-        if snap.answers < 200 or snap.target <= 0:
-            return
-        error = (snap.target - rate) / snap.target
-        self.gain = min(2.5, max(0.3, self.gain * math.exp(0.15 * error)))
+        """Stochastic approximation: every answer nudges the threshold up, every abandon down.
 
-    def _best_n(self, snap: PacingSnapshot, target: float) -> int:
+        The set point is the campaign's target, lowered by however far the window's rate
+        already stands above it, so the window's rate converges to the target.
+        """
+        answers = max(0, snap.answers - self._seen[0])
+        abandons = max(0, snap.abandons - self._seen[1])
+        self._seen = (snap.answers, snap.abandons)
+        if not answers and not abandons:
+            return
+        set_point = snap.target
+        if snap.answers >= 100:
+            set_point = max(snap.target / 4, snap.target - max(0.0, rate - snap.target))
+        step = self.gain_step * (answers * set_point - abandons)
+        self.gain = min(10.0, max(0.1, self.gain * math.exp(step)))
+
+    def _best_n(self, snap: PacingSnapshot, threshold: float) -> int:
         hz = self.HORIZON_S
         slack = max(0, int(snap.connect_limit_s - 0.5))
         # Supply: agents free by t + slack.
@@ -303,12 +318,12 @@ class Predictive:
         s_mean = np.full(hz + 1, float(snap.ready))
         s_var = np.zeros(hz + 1)
         if snap.talking:
-            idx = np.minimum(np.asarray(snap.talking, dtype=np.int64), self.MAX_ELAPSED_S)
+            idx = np.minimum(np.asarray(snap.talking, dtype=np.int64), len(self._free_talk) - 1)
             p = self._free_talk[idx][:, cols]
             s_mean += p.sum(axis=0)
             s_var += (p * (1 - p)).sum(axis=0)
         if snap.wrapping:
-            idx = np.minimum(np.asarray(snap.wrapping, dtype=np.int64), self.MAX_ELAPSED_S)
+            idx = np.minimum(np.asarray(snap.wrapping, dtype=np.int64), len(self._free_wrap) - 1)
             p = self._free_wrap[idx][:, cols]
             s_mean += p.sum(axis=0)
             s_var += (p * (1 - p)).sum(axis=0)
@@ -321,29 +336,17 @@ class Predictive:
             d_mean += q.sum(axis=0)
             d_var += (q * (1 - q)).sum(axis=0)
         new = self._new
-        base_mu = d_mean - s_mean
-        base_var = d_var + s_var
-
-        def ok(n: int) -> bool:
-            mu = base_mu + n * new
-            var = base_var + n * new * (1 - new)
-            abandons = float(_expected_positive(mu, var).max())
-            answers = float(d_mean[-1] + n * new[-1])
-            return abandons <= target * max(answers, 1.0)
-
-        if not ok(0):
-            return 0
-        hi = max(1, 2 * snap.agents)
-        while ok(hi) and hi < 50 * max(1, snap.agents):
-            hi *= 2
-        lo = 0
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if ok(mid):
-                lo = mid
-            else:
-                hi = mid
-        return lo
+        # Every candidate n at once: rows n = 0..hi, columns the horizon.
+        hi = min(self.MAX_NEW_PER_TICK, max(4, 2 * snap.agents))
+        ns = np.arange(hi + 2, dtype=np.float64)[:, None]
+        mu = (d_mean - s_mean)[None, :] + ns * new[None, :]
+        var = (d_var + s_var)[None, :] + ns * (new * (1 - new))[None, :]
+        abandons = _expected_positive(mu, var).max(axis=1)
+        # Dial the n-th line while its marginal expected abandons, per expected answer it
+        # brings, stay under the working threshold.
+        marginal = np.diff(abandons) / max(float(new[-1]), 1e-6)
+        over = np.nonzero(marginal > threshold)[0]
+        return int(over[0]) if len(over) else hi + 1
 
 
 def policy_from_name(name: str) -> PacingPolicy:
