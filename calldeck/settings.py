@@ -112,6 +112,10 @@ CALLDECK_TELEPHONY = env_choice("CALLDECK_TELEPHONY", "sim", ("sim", "sip"))
 CALLDECK_SIM_SPEED = env_float("CALLDECK_SIM_SPEED", 1.0, minimum=0.01, maximum=1000.0)
 CALLDECK_SIM_ANSWER_RATE = env_float("CALLDECK_SIM_ANSWER_RATE", 0.55, minimum=0.0, maximum=1.0)
 CALLDECK_SIM_SEED = int(env_float("CALLDECK_SIM_SEED", 0, minimum=0, maximum=2**31))
+# Dial attempts per customer per local day, over all campaigns (dialing.compliance).
+CALLDECK_DAILY_CONTACT_LIMIT = int(
+    env_float("CALLDECK_DAILY_CONTACT_LIMIT", 3, minimum=1, maximum=100)
+)
 
 INSTALLED_APPS = [
     "daphne",

@@ -6,7 +6,9 @@ campaign, so that a bank user visibly sees nothing of the insurer. Everything is
 from a fixed seed, so two loads on two machines give the same customers and numbers.
 
 Loading is idempotent: the bank's client code marks a loaded database, and a second load
-only adds today's team assignments, which are per day and so run out overnight.
+only adds today's team assignments, which are per day and so run out overnight. Every load
+also copies into the holiday table the days of the ``chinesecalendar`` package it lacks
+(``campaigns.holidays``), so the demo's calling windows follow the public holidays.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from calldeck.campaigns.defaults import (
     disposition_set_create_standard,
     retry_rules_create_standard,
 )
+from calldeck.campaigns.holidays import holidays_load
 from calldeck.campaigns.models import (
     CallingWindow,
     Campaign,
@@ -216,6 +219,7 @@ class DemoLoadResult:
     created: bool
     assignments_created: int
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    holidays_added: int = 0
 
 
 def _valid(e164: str) -> bool:
@@ -590,4 +594,10 @@ def demo_load(*, seed: int = DEMO_SEED) -> DemoLoadResult:
         _insurer_create(today=today, now=now, rng=rng, used=used)
         created = True
     added = assignments_ensure_today(today=today)
-    return DemoLoadResult(created=created, assignments_created=added, logins=demo_logins())
+    holidays = holidays_load()
+    return DemoLoadResult(
+        created=created,
+        assignments_created=added,
+        logins=demo_logins(),
+        holidays_added=holidays.added,
+    )

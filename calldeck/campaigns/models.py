@@ -1,5 +1,9 @@
 """Campaigns, their offers, dispositions, calling windows, retry rules, leads and callbacks.
 
+Also the holiday table: the statutory rest days and make-up workdays that the calling
+windows follow (``Holiday``), copied from the ``chinesecalendar`` package by
+``manage.py load_holidays`` and editable by an administrator.
+
 A campaign moves draft → pilot → active ⇄ paused → completed → archived (see
 ``campaigns.services.CAMPAIGN_TRANSITIONS``). A lead is one customer in one campaign; its
 status says whether it may be dialed now, and leads are claimed with a conditional UPDATE
@@ -143,6 +147,12 @@ class CampaignStatus(models.TextChoices):
 # Statuses in which the campaign's leads may be dialed.
 DIALABLE_STATUSES = (CampaignStatus.PILOT, CampaignStatus.ACTIVE)
 
+
+class AbandonWindow(models.TextChoices):
+    DAYS_30 = "30d", _("Rolling 30 days")
+    HOURS_24 = "24h", _("Rolling 24 hours")
+
+
 # Fields of a customer that a campaign may show on the agent's preview.
 PREVIEW_FIELD_CHOICES = [
     ("gender", _("gender")),
@@ -201,6 +211,13 @@ class Campaign(models.Model):
         decimal_places=2,
         default=Decimal("2.50"),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    abandon_window = models.CharField(
+        _("abandon-rate window"),
+        max_length=3,
+        choices=AbandonWindow.choices,
+        default=AbandonWindow.DAYS_30,
+        help_text=_("The period over which the abandon rate is measured against the cap."),
     )
     connect_limit_s = models.PositiveSmallIntegerField(
         _("connect limit (seconds)"), default=2, validators=[MinValueValidator(1)]
@@ -285,6 +302,31 @@ class CallingWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class HolidayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Statutory holiday")
+    WORKDAY = "workday", _("Make-up workday")
+
+
+class Holiday(models.Model):
+    """A day off the usual week: a statutory rest day, or a weekend day worked in lieu.
+
+    On a holiday no campaign calls; on a make-up workday the calling windows of Monday
+    apply (``dialing.compliance``). A day without a row follows its weekday.
+    """
+
+    day = models.DateField(_("day"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=HolidayKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_kind_display()} {self.name}".rstrip()
 
 
 class RetryOutcome(models.TextChoices):
@@ -405,6 +447,8 @@ class CampaignLead(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The dialer process (its lease owner) holding the lead, while it dials without an agent.
+    claimed_by_dialer = models.CharField(_("claimed by dialer"), max_length=64, blank=True)
     last_outcome = models.CharField(_("last outcome"), max_length=20, blank=True)
     last_disposition = models.ForeignKey(
         Disposition, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -80,6 +80,7 @@ CAMPAIGN_FIELDS = (
     "max_attempts",
     "abandon_cap_pct",
     "abandon_target_pct",
+    "abandon_window",
     "connect_limit_s",
     "ring_timeout_s",
     "target_success_rate_pct",

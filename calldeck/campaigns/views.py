@@ -29,6 +29,7 @@ from calldeck.accounts import access
 from calldeck.accounts.models import Client, User
 from calldeck.campaigns import assignments as assignment_services
 from calldeck.campaigns import forms, selectors, services
+from calldeck.campaigns.holidays import holiday_years_missing
 from calldeck.campaigns.models import (
     DIALABLE_STATUSES,
     PREVIEW_FIELD_CHOICES,
@@ -37,6 +38,7 @@ from calldeck.campaigns.models import (
     CampaignStatus,
     LeadStatus,
 )
+from calldeck.dialing.leads import campaign_dial_status
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -71,6 +73,11 @@ WINDOWS_SAVED = _("Calling windows saved.")
 RETRY_SAVED = _("Retry rules saved.")
 ASSIGNMENT_SAVED = _("Assignment saved.")
 ASSIGNMENT_REMOVED = _("Assignment removed.")
+HOLIDAYS_MISSING = _(
+    "The holiday table has no days for %(year)s: calling windows would treat every day of "
+    "that year as an ordinary weekday. Run “manage.py load_holidays --year %(year)s” or "
+    "add the days in the admin."
+)
 
 PAGE_SIZE = 50
 # Status a refused htmx form answers with; base.html swaps it in like a 200.
@@ -206,7 +213,11 @@ def _detail_context(request: AuthenticatedHttpRequest, campaign: Campaign) -> di
     user = request.user
     today = timezone.localdate()
     counts = selectors.lead_counts_by_campaign([campaign.pk])[campaign.pk]
+    supervises = access.has_role(user, access.ASSIGNERS)
     return {
+        # Why the floor can or cannot dial this campaign now, for those who run it.
+        "dial_status": campaign_dial_status(campaign) if supervises else None,
+        "holiday_warnings": [HOLIDAYS_MISSING % {"year": y} for y in holiday_years_missing(today)],
         **_status_context(campaign, user),
         "settings": [
             (
@@ -223,7 +234,7 @@ def _detail_context(request: AuthenticatedHttpRequest, campaign: Campaign) -> di
         "today": today,
         "lead_counts": [(label, counts[value]) for value, label in LeadStatus.choices],
         "lead_total": sum(counts.values()),
-        "can_assign": access.has_role(user, access.ASSIGNERS),
+        "can_assign": supervises,
     }
 
 

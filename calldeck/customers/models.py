@@ -7,13 +7,28 @@ time so that a block can be explained and lifted without losing its history.
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calldeck.accounts.models import Client
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA time zone name such as Asia/Urumqi (empty is allowed by the field)."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone (use a name such as Asia/Urumqi)."),
+            code="invalid_timezone",
+            params={"value": value},
+        ) from None
 
 
 class Gender(models.TextChoices):
@@ -66,6 +81,17 @@ class Customer(models.Model):
     consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # Last: from here on ``timezone`` in this class body is this field, not django.utils's.
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text=_(
+            "Where the customer lives, as an IANA name (Asia/Urumqi); calling windows "
+            "and holidays follow this local time. Empty: the centre's time zone."
+        ),
+    )
 
     class Meta:
         verbose_name = _("customer")
@@ -76,6 +102,8 @@ class Customer(models.Model):
         indexes = [
             # CRM sync and list pages: a client's customers by last change.
             models.Index(fields=["client", "updated_at"], name="customer_client_updated"),
+            # Dial time: the time zones a client's customers live in.
+            models.Index(fields=["client", "timezone"], name="customer_client_timezone"),
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ def campaign_post(**overrides: Any) -> dict[str, Any]:
         "max_attempts": "5",
         "abandon_cap_pct": "3.00",
         "abandon_target_pct": "2.50",
+        "abandon_window": "30d",
         "connect_limit_s": "2",
         "ring_timeout_s": "25",
         "target_success_rate_pct": "",

@@ -35,6 +35,8 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"The demo is already loaded (client '{DEMO_CLIENT_CODE}').")
+        if result.holidays_added:
+            self.stdout.write(f"Holiday table: {result.holidays_added} day(s) added.")
         if result.assignments_created:
             self.stdout.write(f"Assigned today's work: {result.assignments_created} team(s).")
         self.stdout.write("\nDemo logins:\n")
