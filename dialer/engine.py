@@ -64,7 +64,16 @@ from dialer.events import (
     TelephonyEvent,
 )
 from dialer.pacing import PacingPolicy, PacingSnapshot
-from dialer.ports import AgentChannel, Clock, Lead, LeadSource, NoLeads, Offer, ResultSink, Telephony
+from dialer.ports import (
+    AgentChannel,
+    Clock,
+    Lead,
+    LeadSource,
+    NoLeads,
+    Offer,
+    ResultSink,
+    Telephony,
+)
 
 A = states.AgentState
 AE = states.AgentEvent
@@ -359,7 +368,9 @@ class Engine:
                     self._best.setdefault(best[1], []).append(a)
         out: dict[str, list[_Agent]] = {}
         for cid, agents in self._best.items():
-            out[cid] = [a for a in agents if a.state is not A.PAUSED and a.state is not A.LOGGED_OUT]
+            out[cid] = [
+                a for a in agents if a.state is not A.PAUSED and a.state is not A.LOGGED_OUT
+            ]
         return out
 
     def _pace(self, camp: _Campaign, agents: list[_Agent], now: float) -> None:
@@ -669,10 +680,8 @@ class Engine:
         else:
             outcome = Outcome.MACHINE
         self.sink.record(DialEnded(call.ref, now, outcome, by, a.id if a else None, talk))
-        if a is not None and a.call is call:
-            if a.state is A.TALKING:
-                a.talk_s = talk
-                a.wrap_started = now
-                self._set(a, AE.HANGUP, now)
-                self.channel.ended(a.id, call.ref, by)
-
+        if a is not None and a.call is call and a.state is A.TALKING:
+            a.talk_s = talk
+            a.wrap_started = now
+            self._set(a, AE.HANGUP, now)
+            self.channel.ended(a.id, call.ref, by)

@@ -244,9 +244,10 @@ class Predictive:
         ends = ages[:, None] + self._hz[None, :]
         # P(a person answers within (a, a+t] | the line is still unresolved at age a)
         alive = n - np.searchsorted(all_sorted, ages, side="right")
-        got = np.searchsorted(human_sorted, ends, side="right") - np.searchsorted(
-            human_sorted, ages, side="right"
-        )[:, None]
+        got = (
+            np.searchsorted(human_sorted, ends, side="right")
+            - np.searchsorted(human_sorted, ages, side="right")[:, None]
+        )
         self._answer = np.where(alive[:, None] > 0, got / np.maximum(alive[:, None], 1), 0.0)
         self._new = np.searchsorted(human_sorted, self._hz, side="right") / max(1, n)
         talk = np.sort(np.fromiter(self._talk, dtype=np.float64))
