@@ -140,32 +140,43 @@ class CallingHours:
 
 
 class AbandonWindow:
-    """Live answers and abandons over a rolling window ("30d" or "24h")."""
+    """Live answers and abandons over a rolling window ("30d" or "24h").
+
+    Counts are weights, not only whole calls: an answering-machine verdict that may have
+    been a person adds the probability that it was one, as an answer and an abandon.
+    """
 
     def __init__(self, window: str = "30d", history: Iterable[tuple[float, bool]] = ()) -> None:
         if window not in ("30d", "24h"):
             raise ValueError(f"abandon window must be '30d' or '24h', not {window!r}")
         self.span_s = 30 * DAY if window == "30d" else DAY
-        self._events: deque[tuple[float, bool]] = deque(sorted(history))
-        self.answers = len(self._events)
-        self.abandons = sum(1 for _t, a in self._events if a)
+        self._events: deque[tuple[float, float, float]] = deque(
+            (t, 1.0, 1.0 if a else 0.0) for t, a in sorted(history)
+        )
+        self.answers = float(len(self._events))
+        self.abandons = sum(e[2] for e in self._events)
 
-    def add(self, at: float, abandoned: bool) -> None:
-        self._events.append((at, abandoned))
-        self.answers += 1
-        self.abandons += abandoned
+    def add(self, at: float, abandoned: bool, weight: float = 1.0) -> None:
+        self._events.append((at, weight, weight if abandoned else 0.0))
+        self.answers += weight
+        self.abandons += weight if abandoned else 0.0
+
+    def retract(self, at: float) -> None:
+        """Take back one answer (not abandoned) counted at ``at``: it was a machine."""
+        self._events.append((at, -1.0, 0.0))
+        self.answers = max(0.0, self.answers - 1.0)
 
     def expire(self, now: float) -> None:
         edge = now - self.span_s
         events = self._events
         while events and events[0][0] <= edge:
-            _t, abandoned = events.popleft()
-            self.answers -= 1
-            self.abandons -= abandoned
+            _t, answers, abandons = events.popleft()
+            self.answers -= answers
+            self.abandons -= abandons
 
     @property
     def rate(self) -> float:
-        return self.abandons / self.answers if self.answers else 0.0
+        return self.abandons / self.answers if self.answers > 0 else 0.0
 
 
 def wilson_upper(successes: int, trials: int, z: float = 2.33) -> float:
@@ -252,7 +263,8 @@ def dial_refusal(
     if abandons and now < max(abandons) + ABANDON_HOLD_S:
         return Refusal("abandon_hold", max(abandons) + ABANDON_HOLD_S)
     day = hours.local_day(now, tz)
-    if contacts_today + ledger.dials_on(customer, day) >= rules.daily_contact_limit:
+    # The lead source's count may already include this engine's own dials: take the larger.
+    if max(contacts_today, ledger.dials_on(customer, day)) >= rules.daily_contact_limit:
         return Refusal("contact_limit", hours.next_local_midnight(now, tz))
     return None
 

@@ -34,6 +34,8 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from dialer import states
 from dialer.compliance import (
     AbandonWindow,
@@ -109,6 +111,7 @@ class _Call:
     answered_at: float | None = None
     bridged_at: float | None = None
     human: bool = False
+    amd_machine: bool = False  # the detector said machine
     abandoned: bool = False
     deadline: object | None = None  # Timer
 
@@ -122,9 +125,14 @@ class _Campaign:
     window: AbandonWindow
     running: bool = True
     lines: dict[str, _Call] = field(default_factory=dict)  # not answered yet
+    dialed: dict[str, float] = field(default_factory=dict)  # the same lines: when dialed
     waiting: dict[str, _Call] = field(default_factory=dict)  # answered, no agent yet
     resolved: int = 0  # dials whose first answer / failure is known
     humans: int = 0
+    joined: int = 0  # answers taken for a person and joined to an agent
+    joined_persons: int = 0  # ... of which the agent found a person
+    amd_joined: int = 0  # machine verdicts joined to an agent
+    amd_persons: int = 0  # ... of which the agent found a person
     idle_reason: str = ""
     idle_until: float = 0.0
     open_now: bool = True
@@ -144,6 +152,7 @@ class Engine:
         bridge_allowance_s: float = 0.5,
         brake_margin: float = 0.001,
         preview_s: float = 10.0,
+        warmup_answers: int = 100,
         refs: Iterable[str] | None = None,
     ) -> None:
         self.clock = clock
@@ -155,6 +164,7 @@ class Engine:
         self.bridge_allowance_s = bridge_allowance_s
         self.brake_margin = brake_margin
         self.preview_s = preview_s
+        self.warmup_answers = warmup_answers
         self.ledger = ContactLedger()
         self._refs = iter(refs) if refs is not None else (f"c{n}" for n in itertools.count(1))
         self._campaigns: dict[str, _Campaign] = {}
@@ -256,11 +266,15 @@ class Engine:
         elif a.state is not A.PAUSED:
             a.pause_pending = True
 
-    def agent_ready(self, agent: str) -> None:
-        """The agent saved the wrap-up or came back from a pause."""
+    def agent_ready(self, agent: str, *, machine: bool = False) -> None:
+        """The agent saved the wrap-up or came back from a pause.
+
+        ``machine``: the wrap-up says the call reached an answering machine, not a person.
+        """
         a = self._agents[agent]
         now = self.clock.now()
         if a.state is A.WRAPUP:
+            self._wrapup_verdict(a, machine)
             self._finish_wrap(a, now)
         elif a.state is A.PAUSED:
             a.pause_pending = False
@@ -284,17 +298,37 @@ class Engine:
             AgentChanged(a.id, now, a.state.value, None, a.call.ref if a.call else None)
         )
 
+    def _wrapup_verdict(self, a: _Agent, machine: bool) -> None:
+        """Correct the window with what the agent heard: a machine is no live answer."""
+        call = a.call
+        if call is None or call.answered_at is None:
+            return
+        camp = call.campaign
+        if call.amd_machine:
+            camp.amd_joined += 1
+            camp.amd_persons += not machine
+            if not machine:
+                camp.window.add(call.answered_at, False)
+        elif call.human:
+            camp.joined += 1
+            camp.joined_persons += not machine
+            if machine:
+                camp.window.retract(call.answered_at)
+
+    def _back_to_work(self, a: _Agent, now: float) -> None:
+        if a.pause_pending:
+            a.pause_pending = False
+            self._set(a, AE.PAUSE, now)
+        else:
+            self._became_ready(a, now)
+
     def _finish_wrap(self, a: _Agent, now: float) -> None:
         camp = self._campaigns.get(a.call.campaign.id) if a.call else None
         if camp is not None:
             camp.policy.observe_service(a.talk_s, now - a.wrap_started)
         a.call = None
         self._set(a, AE.WRAPUP_SAVED, now)
-        if a.pause_pending:
-            a.pause_pending = False
-            self._set(a, AE.PAUSE, now)
-            return
-        self._became_ready(a, now)
+        self._back_to_work(a, now)
 
     def _became_ready(self, a: _Agent, now: float) -> None:
         """Give the agent the oldest waiting call of their best campaign, or queue them."""
@@ -385,13 +419,16 @@ class Engine:
                 if a.state is A.READY:
                     self._preview(camp, a, now)
             return
-        ready = sum(1 for a in agents if a.state is A.READY)
+        ready = 0
         talking: list[float] = []
         wrapping: list[float] = []
         for a in agents:
-            if a.state is A.TALKING:
+            state = a.state
+            if state is A.READY:
+                ready += 1
+            elif state is A.TALKING:
                 talking.append(now - a.since)
-            elif a.state is A.WRAPUP:
+            elif state is A.WRAPUP:
                 wrapping.append(now - a.wrap_started)
         rules = camp.rules
         snap = PacingSnapshot(
@@ -400,7 +437,7 @@ class Engine:
             ready=ready,
             talking=tuple(talking),
             wrapping=tuple(wrapping),
-            ringing=tuple(now - c.dialed_at for c in camp.lines.values()),
+            ringing=now - np.fromiter(camp.dialed.values(), np.float64, len(camp.dialed)),
             waiting=len(camp.waiting),
             answers=camp.window.answers,
             abandons=camp.window.abandons,
@@ -415,12 +452,16 @@ class Engine:
         if wanted > progressive:
             if camp.window.rate >= rules.abandon_cap - self.brake_margin:
                 wanted = progressive
-            else:
+            elif camp.window.answers < self.warmup_answers:
+                # Start of the window: few answers, so a handful of abandons would already
+                # break the cap. Lines beyond the ready agents are held to the budget.
                 p_upper = wilson_upper(camp.humans, camp.resolved)
                 surplus = surplus_allowed(camp.window, rules.abandon_cap, p_upper)
                 limit = max(progressive, int(ready + surplus) - out)
                 limit = min(limit, MAX_LINES_PER_AGENT * len(agents) - out)
                 wanted = max(progressive, min(wanted, limit))
+            else:
+                wanted = max(progressive, min(wanted, MAX_LINES_PER_AGENT * len(agents) - out))
         for _ in range(wanted):
             if not self._dial_next(camp, None, now):
                 break
@@ -440,8 +481,15 @@ class Engine:
             return
 
         def dial() -> None:
-            if a.state is A.PREVIEW:
-                self._place(camp, lead, a, self.clock.now())
+            if a.state is not A.PREVIEW:
+                return
+            at = self.clock.now()
+            if self.running and camp.running and camp.rules.hours.is_open(at, lead.tz):
+                self._place(camp, lead, a, at)
+                return
+            self.leads.release(lead, "outside_window", camp.rules.hours.next_open(at, lead.tz))
+            self._set(a, AE.SKIP, at)
+            self._back_to_work(a, at)
 
         self.clock.call_later(self.preview_s, dial)
 
@@ -485,6 +533,7 @@ class Engine:
         call = _Call(ref, lead, camp, now, agent=agent)
         self._calls[ref] = call
         camp.lines[ref] = call
+        camp.dialed[ref] = now
         self.ledger.dialed(lead.customer, camp.rules.hours.local_day(now, lead.tz))
         ring_s = camp.rules.ring_s
         self.sink.record(
@@ -535,6 +584,7 @@ class Engine:
     def _resolve(self, call: _Call, kind: str, now: float) -> None:
         camp = call.campaign
         camp.lines.pop(call.ref, None)
+        camp.dialed.pop(call.ref, None)
         camp.resolved += 1
         camp.humans += kind == "human"
         camp.policy.observe_dial(now - call.dialed_at, kind)
@@ -548,10 +598,7 @@ class Engine:
         self._resolve(call, "machine" if machine else "human", now)
         camp = call.campaign
         if machine:
-            # Answering-machine detection: leave the message and hang up.
-            if call.agent is not None:
-                self._agent_call_over(call.agent, call, now, not_connected=True)
-            self.telephony.play(call.ref, camp.rules.abandon_message)
+            self._machine_verdict(call, now)
             return
         call.human = True
         if call.agent is not None:  # preview: the agent is on the line already
@@ -570,6 +617,34 @@ class Engine:
         camp.waiting[call.ref] = call
         limit = max(0.0, camp.rules.connect_limit_s - self.bridge_allowance_s)
         call.deadline = self.clock.call_later(limit, lambda: self._abandon(call))
+
+    def _machine_verdict(self, call: _Call, now: float) -> None:
+        """The detector says machine. It is sometimes a person, so an agent free right now
+        takes the call anyway; otherwise the message is left, and the chance that a person
+        heard it counts as an abandon (learnt from the verdicts agents did take)."""
+        camp = call.campaign
+        call.amd_machine = True
+        if call.agent is not None:  # preview: the agent is on the line and hears it
+            a = call.agent
+            self._set(a, AE.ANSWERED, now)
+            call.state = states.call_next_state(call.state, CE.CONNECT)
+            call.bridged_at = now
+            self.sink.record(DialConnected(call.ref, now, a.id, 0.0))
+            self.channel.offer(a.id, self._offer(call))
+            return
+        agent = self._pick_ready(camp)
+        if agent is not None:
+            self._join(call, agent, now)
+            return
+        person = (camp.amd_persons + 1) / (camp.amd_joined + 20)
+        camp.window.add(now, True, weight=person)
+        self.telephony.play(call.ref, camp.rules.abandon_message)
+
+    @staticmethod
+    def _person_odds(camp: _Campaign) -> float:
+        """How likely an abandoned answer was a person, from what agents found on the
+        answers they took (an answering machine is no abandoned customer)."""
+        return (camp.joined_persons + 9) / (camp.joined + 10)
 
     def _offer(self, call: _Call) -> Offer:
         lead = call.lead
@@ -595,7 +670,8 @@ class Engine:
         call.bridged_at = now
         call.agent.since = now
         wait = now - (call.answered_at or now)
-        call.campaign.window.add(call.answered_at or now, False)
+        if not call.amd_machine:
+            call.campaign.window.add(call.answered_at or now, False)
         self.sink.record(DialConnected(call.ref, now, call.agent.id, wait))
 
     def _bridge_failed(self, call: _Call, now: float) -> None:
@@ -626,7 +702,7 @@ class Engine:
         camp.waiting.pop(call.ref, None)
         call.deadline = None
         call.abandoned = True
-        camp.window.add(call.answered_at or now, True)
+        camp.window.add(call.answered_at or now, True, weight=self._person_odds(camp))
         self.ledger.abandoned(call.lead.customer, now)
         self.telephony.play(call.ref, camp.rules.abandon_message)
         self.sink.record(DialAbandoned(call.ref, now, camp.id, call.lead.customer, True))
@@ -648,11 +724,7 @@ class Engine:
         a.call = None
         call.agent = None
         self._set(a, AE.NOT_CONNECTED, now)
-        if a.pause_pending:
-            a.pause_pending = False
-            self._set(a, AE.PAUSE, now)
-        else:
-            self._became_ready(a, now)
+        self._back_to_work(a, now)
 
     def _hung_up(self, call: _Call, by: Party, now: float) -> None:
         if call.state is C.ENDED:
@@ -666,7 +738,7 @@ class Engine:
         if call.state is C.ANSWERED and call.human and not call.abandoned and call.agent is None:
             # The customer hung up while waiting for an agent: abandoned, no message heard.
             call.abandoned = True
-            camp.window.add(call.answered_at or now, True)
+            camp.window.add(call.answered_at or now, True, weight=self._person_odds(camp))
             self.ledger.abandoned(call.lead.customer, now)
             self.sink.record(DialAbandoned(call.ref, now, camp.id, call.lead.customer, False))
         call.state = C.ENDED

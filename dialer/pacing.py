@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -48,10 +49,10 @@ class PacingSnapshot:
     ready: int
     talking: tuple[float, ...]  # seconds each talking agent has talked
     wrapping: tuple[float, ...]  # seconds each agent has been in wrap-up
-    ringing: tuple[float, ...]  # age in seconds of each line not answered yet
+    ringing: Sequence[float] | Array  # age in seconds of each line not answered yet
     waiting: int  # answered, waiting for an agent
-    answers: int  # live answers in the rolling window
-    abandons: int
+    answers: float  # live answers in the rolling window (weights: see AbandonWindow)
+    abandons: float
     cap: float
     target: float
     connect_limit_s: float
@@ -117,8 +118,8 @@ class VicidialAdaptive(_Quiet):
         self._next_adapt = -math.inf
         self._next_drop = -math.inf
         self._day: int | None = None
-        self._base = (0, 0)  # answers, abandons at midnight
-        self._minute: deque[tuple[float, int, int]] = deque()
+        self._base = (0.0, 0.0)  # answers, abandons at midnight
+        self._minute: deque[tuple[float, float, float]] = deque()
 
     def dials(self, snap: PacingSnapshot) -> int:
         now = snap.now
@@ -159,6 +160,24 @@ class VicidialAdaptive(_Quiet):
         return max(0, target - len(snap.ringing) - snap.waiting)
 
 
+class _Ring:
+    """The last ``size`` observations, in a numpy buffer."""
+
+    def __init__(self, size: int) -> None:
+        self._buf = np.zeros(size)
+        self._n = 0
+
+    def append(self, value: float) -> None:
+        self._buf[self._n % len(self._buf)] = value
+        self._n += 1
+
+    def __len__(self) -> int:
+        return min(self._n, len(self._buf))
+
+    def values(self) -> Array:
+        return self._buf[: len(self)]
+
+
 def _norm_cdf(x: Array) -> Array:
     # Abramowitz & Stegun 7.1.26 for erf; error below 1.5e-7.
     z = np.abs(x) / math.sqrt(2.0)
@@ -197,8 +216,8 @@ class Predictive:
         brake: float = 0.002,
         memory_dials: int = 3000,
         memory_services: int = 600,
-        refresh_s: float = 30.0,
-        gain_step: float = 0.05,
+        refresh_s: float = 60.0,
+        gain_step: float = 0.25,
     ) -> None:
         self.gain_step = gain_step
         self.min_dials = min_dials
@@ -206,12 +225,13 @@ class Predictive:
         self.min_agents = min_agents
         self.brake = brake
         self.refresh_s = refresh_s
-        self._dials: deque[tuple[float, bool]] = deque(maxlen=memory_dials)
-        self._talk: deque[float] = deque(maxlen=memory_services)
-        self._wrap: deque[float] = deque(maxlen=memory_services)
+        self._dials = _Ring(memory_dials)
+        self._human = _Ring(memory_dials)
+        self._talk = _Ring(memory_services)
+        self._wrap = _Ring(memory_services)
         self._fresh = 0
         self._built_at = -math.inf
-        self._seen = (0, 0)
+        self._seen = (0.0, 0.0)
         self.gain = 0.7  # working marginal threshold = campaign target x gain
         self.ready_model = False
         self._hz = np.arange(self.HORIZON_S + 1, dtype=np.float64)
@@ -221,11 +241,15 @@ class Predictive:
         self._free_talk = np.zeros((self.MAX_ELAPSED_S + 1, self.HORIZON_S + 1))
         self._free_wrap = np.zeros((self.MAX_ELAPSED_S + 1, self.HORIZON_S + 1))
         self._p_answer = 0.0
+        self._slack = 1
+        self._talk_by_t = self._free_talk
+        self._wrap_by_t = self._free_wrap
 
     # --- learning --------------------------------------------------------------------
 
     def observe_dial(self, resolved_after_s: float, kind: str) -> None:
-        self._dials.append((resolved_after_s, kind == "human"))
+        self._dials.append(resolved_after_s)
+        self._human.append(1.0 if kind == "human" else 0.0)
         self._fresh += 1
 
     def observe_service(self, talk_s: float, wrap_s: float) -> None:
@@ -234,8 +258,8 @@ class Predictive:
         self._fresh += 1
 
     def _rebuild(self) -> None:
-        times = np.fromiter((t for t, _h in self._dials), dtype=np.float64)
-        human = np.fromiter((h for _t, h in self._dials), dtype=bool)
+        times = self._dials.values()
+        human = self._human.values() > 0.5
         n = len(times)
         all_sorted = np.sort(times)
         human_sorted = np.sort(times[human])
@@ -250,12 +274,19 @@ class Predictive:
         )
         self._answer = np.where(alive[:, None] > 0, got / np.maximum(alive[:, None], 1), 0.0)
         self._new = np.searchsorted(human_sorted, self._hz, side="right") / max(1, n)
-        talk = np.sort(np.fromiter(self._talk, dtype=np.float64))
-        wrap = np.sort(np.fromiter(self._wrap, dtype=np.float64))
+        talk = np.sort(self._talk.values())
+        wrap = np.sort(self._wrap.values())
         mean_wrap = float(wrap.mean()) if len(wrap) else 0.0
         self._free_talk = self._freeing(talk, shift=mean_wrap)
         self._free_wrap = self._freeing(wrap, shift=0.0)
         self._fresh = 0
+        self._shift_tables()
+
+    def _shift_tables(self) -> None:
+        """Supply at t counts the agents free by t + slack (an answer may wait that long)."""
+        cols = np.minimum(np.arange(self.HORIZON_S + 1) + self._slack, self.HORIZON_S)
+        self._talk_by_t = np.ascontiguousarray(self._free_talk[:, cols])
+        self._wrap_by_t = np.ascontiguousarray(self._free_wrap[:, cols])
 
     def _freeing(self, samples: Array, *, shift: float) -> Array:
         """P(done by elapsed e + t - shift | not done at e), for e by second and t in the horizon.
@@ -300,54 +331,70 @@ class Predictive:
         The set point is the campaign's target, lowered by however far the window's rate
         already stands above it, so the window's rate converges to the target.
         """
-        answers = max(0, snap.answers - self._seen[0])
-        abandons = max(0, snap.abandons - self._seen[1])
+        # Signed: answers found to be machines are taken back, and expiry removes both.
+        answers = snap.answers - self._seen[0]
+        abandons = snap.abandons - self._seen[1]
         self._seen = (snap.answers, snap.abandons)
         if not answers and not abandons:
             return
         set_point = snap.target
         if snap.answers >= 100:
             set_point = max(snap.target / 4, snap.target - max(0.0, rate - snap.target))
-        step = self.gain_step * (answers * set_point - abandons)
+        # Small teams see few answers an hour: they take bigger steps to converge in time.
+        step = self.gain_step / math.sqrt(max(1, snap.agents)) * (answers * set_point - abandons)
         self.gain = min(10.0, max(0.1, self.gain * math.exp(step)))
 
     def _best_n(self, snap: PacingSnapshot, threshold: float) -> int:
         hz = self.HORIZON_S
         slack = max(0, int(snap.connect_limit_s - 0.5))
-        # Supply: agents free by t + slack.
-        cols = np.minimum(np.arange(hz + 1) + slack, hz)
+        if slack != self._slack:
+            self._slack = slack
+            self._shift_tables()
         s_mean = np.full(hz + 1, float(snap.ready))
         s_var = np.zeros(hz + 1)
         if snap.talking:
             idx = np.minimum(np.asarray(snap.talking, dtype=np.int64), len(self._free_talk) - 1)
-            p = self._free_talk[idx][:, cols]
+            p = self._talk_by_t[idx]
             s_mean += p.sum(axis=0)
             s_var += (p * (1 - p)).sum(axis=0)
         if snap.wrapping:
             idx = np.minimum(np.asarray(snap.wrapping, dtype=np.int64), len(self._free_wrap) - 1)
-            p = self._free_wrap[idx][:, cols]
+            p = self._wrap_by_t[idx]
             s_mean += p.sum(axis=0)
             s_var += (p * (1 - p)).sum(axis=0)
         # Demand: answers by t from the waiting calls and the ringing lines.
         d_mean = np.full(hz + 1, float(snap.waiting))
         d_var = np.zeros(hz + 1)
-        if snap.ringing:
+        if len(snap.ringing):
             idx = np.minimum(np.asarray(snap.ringing, dtype=np.int64), self.MAX_AGE_S)
             q = self._answer[idx]
             d_mean += q.sum(axis=0)
             d_var += (q * (1 - q)).sum(axis=0)
         new = self._new
-        # Every candidate n at once: rows n = 0..hi, columns the horizon.
-        hi = min(self.MAX_NEW_PER_TICK, max(4, 2 * snap.agents))
-        ns = np.arange(hi + 2, dtype=np.float64)[:, None]
-        mu = (d_mean - s_mean)[None, :] + ns * new[None, :]
-        var = (d_var + s_var)[None, :] + ns * (new * (1 - new))[None, :]
-        abandons = _expected_positive(mu, var).max(axis=1)
-        # Dial the n-th line while its marginal expected abandons, per expected answer it
-        # brings, stay under the working threshold.
-        marginal = np.diff(abandons) / max(float(new[-1]), 1e-6)
-        over = np.nonzero(marginal > threshold)[0]
-        return int(over[0]) if len(over) else hi + 1
+        base_mu = d_mean - s_mean
+        base_var = d_var + s_var
+        per_line = max(float(new[-1]), 1e-6)
+        new_var = new * (1 - new)
+        # Candidates n = lo..hi at once (rows), the horizon in columns; a small batch first,
+        # since most ticks dial a few lines.
+        lo, last = 0, None
+        hi_cap = min(self.MAX_NEW_PER_TICK, max(4, 2 * snap.agents))
+        for hi in (min(15, hi_cap), hi_cap):
+            ns = np.arange(lo, hi + 2, dtype=np.float64)[:, None]
+            abandons = _expected_positive(
+                base_mu[None, :] + ns * new[None, :], base_var[None, :] + ns * new_var[None, :]
+            ).max(axis=1)
+            if last is not None:
+                abandons = np.concatenate(([last], abandons[1:]))
+            # Dial the n-th line while its marginal expected abandons, per expected answer
+            # it brings, stay under the working threshold.
+            over = np.nonzero(np.diff(abandons) / per_line > threshold)[0]
+            if len(over):
+                return lo + int(over[0])
+            if hi == hi_cap:
+                break
+            lo, last = hi + 1, float(abandons[-1])
+        return hi_cap + 1
 
 
 def policy_from_name(name: str) -> PacingPolicy:

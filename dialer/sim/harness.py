@@ -199,7 +199,7 @@ class _Desk:
         self.world = world
         self.leads = leads
         self.day_end = day_end
-        self.ready_agent: Callable[[str], None] = _unset
+        self.ready_agent: Callable[..., None] = _unset
         self.wrap_s = 0.0
         self.idle: list[float] = []
         self._ready_since: dict[str, float] = {}
@@ -236,18 +236,20 @@ class _Desk:
         return None
 
     def ended(self, agent: str, ref: str, by: Party) -> None:
+        person = self.world.was_person(ref)
         wrap = self.world.wrap_s(ref)
         left = self.day_end - self.clock.now()
         if left > 0:
             self.wrap_s += min(wrap, left)
-        self.clock.call_later(wrap, functools.partial(self.ready_agent, agent))
+        # The agent's wrap-up records what they heard: a person or an answering machine.
+        self.clock.call_later(wrap, functools.partial(self.ready_agent, agent, machine=not person))
 
     def start_break(self, agent: str, length_s: float, pause: Callable[[str], None]) -> None:
         self._break_s[agent] = length_s
         pause(agent)
 
 
-def _unset(agent: str) -> None:
+def _unset(agent: str, **_: object) -> None:
     raise RuntimeError("the desk has no engine yet")
 
 

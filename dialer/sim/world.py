@@ -153,6 +153,10 @@ class World:
             self._wraps[ref] = d.wrap_s
         return fate
 
+    def was_person(self, ref: str) -> bool:
+        """Whether call ``ref`` was answered by a person (asked before ``wrap_s``)."""
+        return ref in self._wraps
+
     def wrap_s(self, ref: str) -> float:
         """The wrap-up after call ``ref``: drawn for a person, ``MACHINE_WRAP_S`` for a machine."""
         return self._wraps.pop(ref, MACHINE_WRAP_S)
