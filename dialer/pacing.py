@@ -218,6 +218,7 @@ class Predictive:
         memory_services: int = 600,
         refresh_s: float = 60.0,
         gain_step: float = 0.25,
+        recent_dials: int = 200,
     ) -> None:
         self.gain_step = gain_step
         self.min_dials = min_dials
@@ -227,6 +228,7 @@ class Predictive:
         self.refresh_s = refresh_s
         self._dials = _Ring(memory_dials)
         self._human = _Ring(memory_dials)
+        self._recent = _Ring(recent_dials)
         self._talk = _Ring(memory_services)
         self._wrap = _Ring(memory_services)
         self._fresh = 0
@@ -250,6 +252,7 @@ class Predictive:
     def observe_dial(self, resolved_after_s: float, kind: str) -> None:
         self._dials.append(resolved_after_s)
         self._human.append(1.0 if kind == "human" else 0.0)
+        self._recent.append(1.0 if kind == "human" else 0.0)
         self._fresh += 1
 
     def observe_service(self, talk_s: float, wrap_s: float) -> None:
@@ -281,6 +284,17 @@ class Predictive:
         self._free_wrap = self._freeing(wrap, shift=0.0)
         self._fresh = 0
         self._shift_tables()
+
+    def _live_scale(self) -> float:
+        """The live-answer share of the last few hundred dials against the longer memory's,
+        shrunk towards 1 while the recent sample is small: a change in who answers (time of
+        day, a list of another quality) reaches the model within minutes."""
+        if self._p_answer <= 0:
+            return 1.0
+        recent = self._recent.values()
+        prior = 50.0
+        p_recent = (float(recent.sum()) + prior * self._p_answer) / (len(recent) + prior)
+        return p_recent / self._p_answer
 
     def _shift_tables(self) -> None:
         """Supply at t counts the agents free by t + slack (an answer may wait that long)."""
@@ -347,6 +361,7 @@ class Predictive:
     def _best_n(self, snap: PacingSnapshot, threshold: float) -> int:
         hz = self.HORIZON_S
         slack = max(0, int(snap.connect_limit_s - 0.5))
+        scale = self._live_scale()
         if slack != self._slack:
             self._slack = slack
             self._shift_tables()
@@ -367,10 +382,10 @@ class Predictive:
         d_var = np.zeros(hz + 1)
         if len(snap.ringing):
             idx = np.minimum(np.asarray(snap.ringing, dtype=np.int64), self.MAX_AGE_S)
-            q = self._answer[idx]
+            q = np.minimum(self._answer[idx] * scale, 1.0)
             d_mean += q.sum(axis=0)
             d_var += (q * (1 - q)).sum(axis=0)
-        new = self._new
+        new = self._new * scale
         base_mu = d_mean - s_mean
         base_var = d_var + s_var
         per_line = max(float(new[-1]), 1e-6)
