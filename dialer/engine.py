@@ -150,7 +150,7 @@ class Engine:
         agents: AgentChannel,
         tick_s: float = 1.0,
         bridge_allowance_s: float = 0.5,
-        brake_margin: float = 0.001,
+        brake_margin: float = 0.002,
         preview_s: float = 10.0,
         warmup_answers: int = 100,
         refs: Iterable[str] | None = None,
