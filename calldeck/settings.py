@@ -107,6 +107,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'calldeck.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Run a dialer process (progressive / predictive campaigns) inside the web process
+# (`make demo`); otherwise `manage.py rundialer` runs it on its own.
+CALLDECK_EMBEDDED_DIALER = env_bool("CALLDECK_EMBEDDED_DIALER", False)
 CALLDECK_TELEPHONY = env_choice("CALLDECK_TELEPHONY", "sim", ("sim", "sip"))
 # Simulated world: time scale (2.0 = twice as fast as real time) and its random seed.
 CALLDECK_SIM_SPEED = env_float("CALLDECK_SIM_SPEED", 1.0, minimum=0.01, maximum=1000.0)

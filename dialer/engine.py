@@ -223,7 +223,7 @@ class Engine:
     def campaign_ids(self) -> list[str]:
         return [c.id for c in self._campaigns.values() if c.running]
 
-    def abandon_rate(self, campaign: str) -> tuple[int, int]:
+    def abandon_rate(self, campaign: str) -> tuple[float, float]:
         """(live answers, abandons) in the campaign's rolling window."""
         window = self._campaigns[campaign].window
         window.expire(self.clock.now())

@@ -1,9 +1,12 @@
 """The demo centre loaded by ``manage.py load_demo``.
 
-A bank (示例银行) running one credit-card instalment campaign with two teams of three
-agents, one user per role, and 2,000 customers; and a small insurer (示例保险) with its own
-campaign, so that a bank user visibly sees nothing of the insurer. Everything is generated
-from a fixed seed, so two loads on two machines give the same customers and numbers.
+A bank (示例银行) with two teams of three agents, one user per role: team 一组 previews
+customers of the credit-card instalment campaign (2,000 customers), team 二组 takes the
+calls a predictive dialer puts through for the wealth-products campaign (300 customers
+of its own; ``make demo`` runs the dialer inside the web process); and a small insurer
+(示例保险) with its own campaign, so that a bank user visibly sees nothing of the
+insurer. Everything is generated from a fixed seed, so two loads on two machines give
+the same customers and numbers.
 
 Loading is idempotent: the bank's client code marks a loaded database, and a second load
 only adds today's team assignments, which are per day and so run out overnight. Every load
@@ -63,6 +66,10 @@ DEMO_SEED = 20180326
 BANK_CUSTOMERS = 2000
 INSURER_CUSTOMERS = 60
 BANK_CAMPAIGN_NAME = "信用卡分期专项营销"
+WEALTH_CUSTOMERS = 300
+WEALTH_CAMPAIGN_NAME = "理财产品外呼"
+# Which team works which bank campaign every day.
+TEAM_CAMPAIGNS = {"一组": BANK_CAMPAIGN_NAME, "二组": WEALTH_CAMPAIGN_NAME}
 INSURER_CAMPAIGN_NAME = "驾乘意外险推广"
 BATCH = 500
 
@@ -491,6 +498,54 @@ def _bank_create(*, today: dt.date, now: dt.datetime, rng: random.Random, used: 
     )
 
 
+WEALTH_SCRIPT = (
+    "您好，请问是{{ customer.name }}吗？我是示例银行财富顾问{{ agent.name }}。"
+    "我行新发行的{{ offer.name }}，起购金额 1 万元，业绩比较基准 2.8%–3.2%，"
+    "风险等级 R2。请问您近期有闲置资金的理财打算吗？"
+)
+
+
+def _wealth_create(
+    *, bank: Client, today: dt.date, now: dt.datetime, rng: random.Random, used: set[str]
+) -> None:
+    """The predictive campaign: its own customers, dialed by the engine for team 二组."""
+    manager = User.objects.get(username="manager")
+    offer = Offer.objects.create(
+        client=bank,
+        code="wealth-180",
+        name="稳享 180 天理财",
+        description="180 天封闭期人民币理财产品，起购 1 万元，风险等级 R2。",
+        price=Decimal("50000.00"),
+        margin_rate=Decimal("0.0050"),
+    )
+    script = Script.objects.create(client=bank, name="理财产品外呼话术")
+    ScriptVersion.objects.create(script=script, number=1, body=WEALTH_SCRIPT, created_by=manager)
+    campaign = Campaign.objects.create(
+        client=bank,
+        name=WEALTH_CAMPAIGN_NAME,
+        description="预测式外呼：拨号器自动拨打，接通后直接转给二组坐席，屏幕同时弹出客户和话术。",
+        kind=CampaignKind.SPECIAL,
+        dial_mode=DialMode.PREDICTIVE,
+        status=CampaignStatus.ACTIVE,
+        offer=offer,
+        script=script,
+        disposition_set=disposition_set_create_standard(client=bank),
+        preview_fields=["gender", "city", "value_tier"],
+        starts_on=today - dt.timedelta(days=3),
+        ends_on=today + dt.timedelta(days=30),
+        max_attempts=3,
+        target_success_rate_pct=Decimal("4.00"),
+        target_sales=10,
+        cost_agent_hour=Decimal("45.00"),
+        cost_talk_minute=Decimal("0.12"),
+        created_by=manager,
+    )
+    retry_rules_create_standard(campaign=campaign)
+    _windows_create(campaign, dt.time(8, 0), dt.time(21, 0))
+    people = people_generate(rng, WEALTH_CUSTOMERS, key_prefix="W", used=used, bank=False)
+    _leads_load(campaign, _customers_write(bank, people, account_manager=None), now=now)
+
+
 def _insurer_create(
     *, today: dt.date, now: dt.datetime, rng: random.Random, used: set[str]
 ) -> None:
@@ -530,15 +585,15 @@ def _insurer_create(
 
 
 def assignments_ensure_today(*, today: dt.date) -> int:
-    """Both teams on the bank campaign today, priority 1; the number of rows added."""
-    campaign = Campaign.objects.filter(
-        client__code=DEMO_CLIENT_CODE, name=BANK_CAMPAIGN_NAME
-    ).first()
-    if campaign is None:
-        return 0
+    """Each team on its bank campaign today, priority 1; the number of rows added."""
     supervisor = User.objects.filter(username="supervisor").first()
     added = 0
     for team in Team.objects.filter(name__in=TEAM_NAMES):
+        campaign = Campaign.objects.filter(
+            client__code=DEMO_CLIENT_CODE, name=TEAM_CAMPAIGNS[team.name]
+        ).first()
+        if campaign is None:
+            continue
         _assignment, created = CampaignAssignment.objects.get_or_create(
             campaign=campaign,
             team=team,
@@ -592,6 +647,10 @@ def demo_load(*, seed: int = DEMO_SEED) -> DemoLoadResult:
         used: set[str] = set()
         _bank_create(today=today, now=now, rng=rng, used=used)
         _insurer_create(today=today, now=now, rng=rng, used=used)
+        # After the insurer, so the bank's and the insurer's customers stay as they were.
+        _wealth_create(
+            bank=Client.objects.get(code=DEMO_CLIENT_CODE), today=today, now=now, rng=rng, used=used
+        )
         created = True
     added = assignments_ensure_today(today=today)
     holidays = holidays_load()

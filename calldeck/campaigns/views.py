@@ -39,6 +39,7 @@ from calldeck.campaigns.models import (
     LeadStatus,
 )
 from calldeck.dialing.leads import campaign_dial_status
+from calldeck.dialing.models import DialerLease
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -217,6 +218,13 @@ def _detail_context(request: AuthenticatedHttpRequest, campaign: Campaign) -> di
     return {
         # Why the floor can or cannot dial this campaign now, for those who run it.
         "dial_status": campaign_dial_status(campaign) if supervises else None,
+        # Which dialer process works a progressive / predictive campaign, and its last word.
+        "dialer_lease": (
+            DialerLease.objects.filter(campaign=campaign).first()
+            if supervises and campaign.dial_mode != "preview"
+            else None
+        ),
+        "now": timezone.now(),
         "holiday_warnings": [HOLIDAYS_MISSING % {"year": y} for y in holiday_years_missing(today)],
         **_status_context(campaign, user),
         "settings": [

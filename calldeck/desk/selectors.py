@@ -25,7 +25,7 @@ from calldeck.campaigns.models import (
     CampaignLead,
     LeadStatus,
 )
-from calldeck.dialing.leads import todays_campaigns
+from calldeck.dialing.leads import agent_auto_dials, todays_campaigns
 from dialer import states
 from dialer.states import agent_allowed_events
 
@@ -118,6 +118,8 @@ class DeskState:
     sales_today: int
     callbacks: list[CallbackView] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
+    # A dialer process brings this agent's calls (progressive / predictive campaign today).
+    auto_dial: bool = False
 
 
 def _field_value(customer: Any, name: str) -> str:
@@ -279,4 +281,5 @@ def desk_state(agent: User) -> DeskState:
         sales_today=Sale.objects.filter(agent=agent, created_at__gte=day_start).count(),
         callbacks=callbacks,
         allowed=sorted(e.value for e in agent_allowed_events(states.AgentState(presence.state))),
+        auto_dial=agent_auto_dials(agent, now),
     )

@@ -82,11 +82,19 @@ def _apply(presence: AgentPresence, event: states.AgentEvent, **changes: object)
     notify_agent(presence.agent_id)
 
 
+def _poke_dialer() -> None:
+    """A dialer process in this web process syncs its agents once the change committed."""
+    from calldeck.dialing import dialer_process
+
+    transaction.on_commit(dialer_process.poke)
+
+
 def desk_login(*, agent: User) -> AgentPresence:
     with transaction.atomic():
         presence = presence_for_update(agent.pk)
         if presence.state == AgentState.LOGGED_OUT:
             _apply(presence, E.LOGIN, notice="")
+            _poke_dialer()
     return presence
 
 
@@ -99,6 +107,7 @@ def desk_logout(*, agent: User) -> AgentPresence:
         _apply(presence, E.LOGOUT, lead=None, call=None, notice="")
         if lead is not None:
             leads.lead_release(lead=lead)
+        _poke_dialer()
     return presence
 
 
@@ -110,6 +119,13 @@ def desk_next(*, agent: User) -> AgentPresence:
             _apply(presence, E.LOGIN)
         if presence.state != AgentState.READY:
             raise _refusal(presence.state, E.NEXT)
+        if leads.agent_auto_dials(agent):
+            # The dialer brings the calls: the agent stays ready and waits for one.
+            presence.notice = _("Waiting for the next call…")
+            presence.save(update_fields=["notice"])
+            notify_agent(agent.pk)
+            _poke_dialer()
+            return presence
         result = leads.lead_claim_next(agent=agent)
         if isinstance(result, leads.NoLead):
             presence.notice = result.reason
@@ -191,6 +207,12 @@ def desk_hangup(*, agent: User) -> Call:
         if presence.state not in (AgentState.DIALING, AgentState.TALKING) or call is None:
             raise DeskRefused("no_call", _("There is no call to hang up."))
         call = Call.objects.select_for_update(of=("self",)).get(pk=call.pk)
+        if call.telephony_ref:
+            # A call of the dialer engine: ended here, the agent goes to wrap-up, and the
+            # dialer process hangs up the line (at once in this process, else at its sync).
+            _end_answered(call, presence, HangupBy.AGENT, now)
+            _poke_dialer()
+            return call
         if presence.state == AgentState.DIALING:
             _end_unanswered(call, presence, CallOutcome.NO_ANSWER, None, HangupBy.AGENT, now)
         else:
@@ -210,6 +232,7 @@ def desk_pause(*, agent: User, code: str) -> AgentPresence:
         _apply(presence, E.PAUSE, pause_code=code, lead=None, notice="")
         if lead is not None:
             leads.lead_release(lead=lead)
+        _poke_dialer()
     return presence
 
 
@@ -217,6 +240,7 @@ def desk_resume(*, agent: User) -> AgentPresence:
     with transaction.atomic():
         presence = presence_for_update(agent.pk)
         _apply(presence, E.RESUME, notice="")
+        _poke_dialer()
     return presence
 
 
@@ -298,6 +322,7 @@ def desk_wrapup(
             callback_note=call.notes[:500],
         )
         _apply(presence, E.WRAPUP_SAVED, lead=None, call=None, notice=_("Outcome saved."))
+        _poke_dialer()
     return call
 
 
@@ -397,10 +422,13 @@ def calls_recover_orphans() -> int:
 
     Only for a process whose telephony has just started: every open call is then an
     orphan. ``dialing.runtime.get_runtime`` calls it once, before the first call is placed.
+    Calls of a dialer process (``telephony_ref`` set) are not this process's: they end
+    when another dialer process takes the lapsed lease over (``dialing.dialer_process``).
     """
     now = timezone.now()
     count = 0
-    for call_id in Call.objects.filter(ended_at__isnull=True).values_list("pk", flat=True):
+    orphans = Call.objects.filter(ended_at__isnull=True, telephony_ref="")
+    for call_id in orphans.values_list("pk", flat=True):
         with transaction.atomic():
             locked = _lock_call(call_id)
             if locked is None:

@@ -63,6 +63,7 @@ from calldeck.campaigns.models import (
     CallbackStatus,
     Campaign,
     CampaignLead,
+    DialMode,
     Disposition,
     DispositionClass,
     Holiday,
@@ -127,6 +128,18 @@ class DialStatus:
     @property
     def ok(self) -> bool:
         return self.code == DialCode.OK
+
+
+AUTO_DIAL_MODES = (DialMode.PROGRESSIVE, DialMode.PREDICTIVE)
+
+
+def agent_auto_dials(agent: User, now: dt.datetime | None = None) -> bool:
+    """Whether a dialer process brings the agent calls today (a progressive or predictive
+    campaign of theirs is running): then the agent waits, ready, instead of previewing."""
+    return any(
+        c.is_dialable and c.dial_mode in AUTO_DIAL_MODES
+        for c, _prio in todays_campaigns(agent, now)
+    )
 
 
 def todays_campaigns(agent: User, now: dt.datetime | None = None) -> list[tuple[Campaign, int]]:
@@ -606,9 +619,14 @@ def leads_release_for_dialer(*, campaign: Campaign, owner: str, now: dt.datetime
     """Give back every lead ``owner`` still holds undialed (no open call); how many.
 
     For a dialer lease taken over from a process that stopped: its leads in a call stay
-    with that call, whose end applies the outcome; the others go back to the queue.
+    with that call, whose end applies the outcome (or the agent's wrap-up, for a call that
+    reached an agent); the others go back to the queue.
     """
-    open_call = Call.objects.filter(lead=OuterRef("pk"), ended_at__isnull=True)
+    # A call still open, or ended with an agent who has not saved its outcome yet: the
+    # wrap-up decides what becomes of the lead.
+    open_call = Call.objects.filter(lead=OuterRef("pk")).filter(
+        Q(ended_at__isnull=True) | Q(agent_connected_at__isnull=False, wrapup_saved_at__isnull=True)
+    )
     held = (
         CampaignLead.objects.filter(
             campaign=campaign, status=LeadStatus.CLAIMED, claimed_by_dialer=owner
@@ -617,6 +635,21 @@ def leads_release_for_dialer(*, campaign: Campaign, owner: str, now: dt.datetime
         .order_by("pk")
     )
     return sum(_give_back(lead, now, claimed_by_dialer=owner) for lead in held)
+
+
+def lead_release_for_dialer(
+    *, lead_id: int, owner: str, now: dt.datetime, not_before: dt.datetime | None = None
+) -> bool:
+    """Give back one lead the dialer ``owner`` claimed and did not dial; whether it was.
+
+    ``not_before`` postpones it (outside the calling window, a hold of the customer).
+    """
+    lead = CampaignLead.objects.filter(pk=lead_id).first()
+    if lead is None or not _give_back(lead, now, claimed_by_dialer=owner):
+        return False
+    if not_before is not None and not_before > lead.next_attempt_at:
+        CampaignLead.objects.filter(pk=lead_id).update(next_attempt_at=not_before)
+    return True
 
 
 def _retry_minutes(campaign: Campaign, outcome: RetryOutcome) -> int:
@@ -661,7 +694,11 @@ def lead_apply_system_outcome(
             lead.status = LeadStatus.DONE
             lead.done_reason = LeadDoneReason.NO_VALID_NUMBER
     else:
-        _schedule_retry(lead, RetryOutcome(outcome), now)
+        known = outcome in RetryOutcome.values
+        _schedule_retry(lead, RetryOutcome(outcome) if known else RetryOutcome.FAILED, now)
+        if outcome == RetryOutcome.ABANDONED and lead.status == LeadStatus.RETRY:
+            # The customer heard the apology message: left alone for 72 hours at least.
+            lead.next_attempt_at = max(lead.next_attempt_at, now + compliance.ABANDON_HOLD)
     if lead.status == LeadStatus.DONE:
         _finish_pending_callbacks(lead)
     lead.updated_at = now

@@ -145,6 +145,13 @@ def get_runtime() -> Runtime:
 
             calls_recover_orphans()
             _runtime = ThreadedRuntime()
+            if settings.CALLDECK_EMBEDDED_DIALER:
+                # `make demo`: the dialer engine shares this loop and simulated telephony
+                # (its refs start with its owner's name, the desk's are call ids).
+                from calldeck.dialing import dialer_process
+
+                rt = _runtime
+                dialer_process.start_embedded(rt.clock, rt.telephony, rt._loop.call_soon_threadsafe)
         return _runtime
 
 

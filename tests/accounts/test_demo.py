@@ -90,9 +90,9 @@ def test_it_splits_six_agents_into_two_teams_under_one_supervisor() -> None:
 
 def test_it_loads_two_thousand_customers_and_their_leads() -> None:
     load()
-    customers = Customer.objects.filter(client=bank())
+    customers = Customer.objects.filter(client=bank(), customer_key__startswith="B")
     assert customers.count() == 2000
-    campaign = Campaign.objects.get(client=bank())
+    campaign = Campaign.objects.get(client=bank(), name="信用卡分期专项营销")
     assert campaign.name == "信用卡分期专项营销"
     assert campaign.status == CampaignStatus.ACTIVE
     assert campaign.dial_mode == DialMode.PREVIEW
@@ -146,9 +146,23 @@ def test_it_puts_the_insurer_in_a_separate_campaign() -> None:
 
 def test_it_fills_the_script_with_customer_and_offer_fields() -> None:
     load()
-    body = Campaign.objects.get(client=bank()).script.current_version().body  # type: ignore[union-attr]
+    campaign = Campaign.objects.get(client=bank(), name="信用卡分期专项营销")
+    body = campaign.script.current_version().body  # type: ignore[union-attr]
     assert "{{ customer.name }}" in body
     assert "{{ offer.name }}" in body
+
+
+def test_team_two_takes_the_calls_of_a_predictive_campaign() -> None:
+    load()
+    campaign = Campaign.objects.get(client=bank(), name="理财产品外呼")
+    assert campaign.dial_mode == DialMode.PREDICTIVE and campaign.status == CampaignStatus.ACTIVE
+    assert campaign.leads.count() == 300
+    assert not campaign.leads.filter(customer__customer_key__startswith="B").exists()
+    rows = CampaignAssignment.objects.filter(day=timezone.localdate())
+    assert sorted(rows.values_list("team__name", "campaign__name")) == [
+        ("一组", "信用卡分期专项营销"),
+        ("二组", "理财产品外呼"),
+    ]
 
 
 def test_it_assigns_both_teams_today() -> None:
