@@ -461,7 +461,14 @@ class Engine:
                 limit = min(limit, MAX_LINES_PER_AGENT * len(agents) - out)
                 wanted = max(progressive, min(wanted, limit))
             else:
-                wanted = max(progressive, min(wanted, MAX_LINES_PER_AGENT * len(agents) - out))
+                # Lines beyond every agent of the campaign: each may be answered (at the
+                # measured live share) when no one can take it. Their expected abandons
+                # must fit under the cap, so a reckless policy cannot overshoot it.
+                p_live = camp.humans / camp.resolved if camp.resolved else 1.0
+                budget = (rules.abandon_cap - self.brake_margin) * camp.window.answers
+                spare = (budget - camp.window.abandons) / max(p_live, 1e-3)
+                limit = min(int(len(agents) + spare) - out, MAX_LINES_PER_AGENT * len(agents) - out)
+                wanted = max(progressive, min(wanted, limit))
         for _ in range(wanted):
             if not self._dial_next(camp, None, now):
                 break
