@@ -140,6 +140,10 @@ class _LeasePlan:
     stop: list[str] = field(default_factory=list)
 
 
+# The standard disposition an agent records for an answering machine (campaigns.defaults).
+MACHINE_DISPOSITION = "voicemail"
+
+
 @dataclass(frozen=True)
 class _AgentRow:
     agent: str
@@ -192,6 +196,7 @@ class DialerProcess:
         self._agents: dict[str, dict[str, int]] = {}  # logged in to the engine
         self._timers: dict[str, Timer] = {}
         self._assignments: dict[int, tuple[float, dict[str, int]]] = {}  # agent -> (until, ...)
+        self._machines: set[str] = set()  # refs whose wrap-up said answering machine
         self.running = False
         self.dialing = False
 
@@ -401,7 +406,9 @@ class DialerProcess:
                 engine.agent_login(aid, campaigns=row.campaigns, uri=row.uri)
                 self._agents[aid] = dict(row.campaigns)
                 state = engine.agent_state(aid)
-            if state in (A.PAUSED, A.WRAPUP):
+            if state is A.WRAPUP:
+                engine.agent_ready(aid, machine=self.channel.current.get(aid) in self._machines)
+            elif state is A.PAUSED:
                 engine.agent_ready(aid)
         elif row.state in (AgentState.PAUSED, AgentState.PREVIEW, AgentState.DIALING):
             if state in (A.READY, A.TALKING):
@@ -442,6 +449,13 @@ class DialerProcess:
             Call.objects.filter(telephony_ref__in=refs, ended_at__isnull=False).values_list(
                 "telephony_ref", flat=True
             )
+        )
+        # Wrap-ups that say "answering machine": the engine takes the answer back out of
+        # the campaign's abandon window (a machine is no live answer).
+        self._machines = set(
+            Call.objects.filter(
+                telephony_ref__in=refs, disposition__code=MACHINE_DISPOSITION
+            ).values_list("telephony_ref", flat=True)
         )
         return rows, ended
 
