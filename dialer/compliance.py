@@ -21,8 +21,8 @@ Pure: no clock of its own, no I/O; times are epoch seconds handed in by the engi
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -150,27 +150,30 @@ class AbandonWindow:
         if window not in ("30d", "24h"):
             raise ValueError(f"abandon window must be '30d' or '24h', not {window!r}")
         self.span_s = 30 * DAY if window == "30d" else DAY
-        self._events: deque[tuple[float, float, float]] = deque(
+        # A heap by time: an answer is added when bridged and taken back at wrap-up, both
+        # dated when the customer answered, so events do not arrive in time order.
+        self._events: list[tuple[float, float, float]] = [
             (t, 1.0, 1.0 if a else 0.0) for t, a in sorted(history)
-        )
+        ]
         self.answers = float(len(self._events))
         self.abandons = sum(e[2] for e in self._events)
 
     def add(self, at: float, abandoned: bool, weight: float = 1.0) -> None:
-        self._events.append((at, weight, weight if abandoned else 0.0))
+        heapq.heappush(self._events, (at, weight, weight if abandoned else 0.0))
         self.answers += weight
         self.abandons += weight if abandoned else 0.0
 
     def retract(self, at: float) -> None:
         """Take back one answer (not abandoned) counted at ``at``: it was a machine."""
-        self._events.append((at, -1.0, 0.0))
-        self.answers = max(0.0, self.answers - 1.0)
+        taken = min(1.0, self.answers)
+        heapq.heappush(self._events, (at, -taken, 0.0))
+        self.answers -= taken
 
     def expire(self, now: float) -> None:
         edge = now - self.span_s
         events = self._events
         while events and events[0][0] <= edge:
-            _t, answers, abandons = events.popleft()
+            _t, answers, abandons = heapq.heappop(events)
             self.answers -= answers
             self.abandons -= abandons
 

@@ -96,6 +96,7 @@ class _Agent:
     since: float = 0.0
     call: _Call | None = None
     pause_pending: bool = False
+    logout_pending: bool = False
     wrap_started: float = 0.0
     talk_s: float = 0.0
 
@@ -237,6 +238,7 @@ class Engine:
         self._agents_changed = True
         existing = self._agents.get(agent)
         if existing is not None:
+            existing.logout_pending = False
             existing.campaigns = dict(campaigns)
             existing.uri = uri or existing.uri
             if existing.state is A.LOGGED_OUT:
@@ -256,7 +258,7 @@ class Engine:
             self._ready.pop(a.id, None)
             self._set(a, AE.LOGOUT, self.clock.now())
         else:
-            a.pause_pending = True  # leaves when the call and wrap-up are done
+            a.logout_pending = True  # leaves when the call and wrap-up are done
 
     def agent_pause(self, agent: str) -> None:
         a = self._agents[agent]
@@ -301,8 +303,8 @@ class Engine:
     def _wrapup_verdict(self, a: _Agent, machine: bool) -> None:
         """Correct the window with what the agent heard: a machine is no live answer."""
         call = a.call
-        if call is None or call.answered_at is None:
-            return
+        if call is None or call.answered_at is None or call.bridged_at is None:
+            return  # never bridged: the agent heard no one
         camp = call.campaign
         if call.amd_machine:
             camp.amd_joined += 1
@@ -316,7 +318,10 @@ class Engine:
                 camp.window.retract(call.answered_at)
 
     def _back_to_work(self, a: _Agent, now: float) -> None:
-        if a.pause_pending:
+        if a.logout_pending:
+            a.logout_pending = a.pause_pending = False
+            self._set(a, AE.LOGOUT, now)
+        elif a.pause_pending:
             a.pause_pending = False
             self._set(a, AE.PAUSE, now)
         else:
@@ -449,6 +454,8 @@ class Engine:
         wanted = max(0, int(camp.policy.dials(snap)))
         out = len(camp.lines) + len(camp.waiting)
         progressive = max(0, ready - out)
+        if camp.mode == "progressive":
+            wanted = progressive
         if wanted > progressive:
             if camp.window.rate >= rules.abandon_cap - self.brake_margin:
                 wanted = progressive
@@ -488,13 +495,30 @@ class Engine:
             return
 
         def dial() -> None:
-            if a.state is not A.PREVIEW:
+            if a.state is not A.PREVIEW:  # the agent logged out meanwhile
+                self.leads.release(lead, "agent_left", None)
                 return
             at = self.clock.now()
-            if self.running and camp.running and camp.rules.hours.is_open(at, lead.tz):
-                self._place(camp, lead, a, at)
-                return
-            self.leads.release(lead, "outside_window", camp.rules.hours.next_open(at, lead.tz))
+            if self.running and camp.running:
+                # Just before dialing, as for every other dial: the rules and the source.
+                refusal = dial_refusal(
+                    camp.rules,
+                    self.ledger,
+                    customer=lead.customer,
+                    tz=lead.tz,
+                    contacts_today=lead.contacts_today,
+                    last_abandon_at=lead.last_abandon_at,
+                    now=at,
+                )
+                reason = refusal.reason if refusal else self.leads.check(lead, at)
+                if reason is None:
+                    self._place(camp, lead, a, at)
+                    return
+                not_before = refusal.not_before if refusal else None
+                self.sink.record(LeadRefused(at, camp.id, lead.ref, reason, not_before))
+            else:
+                reason, not_before = "outside_window", camp.rules.hours.next_open(at, lead.tz)
+            self.leads.release(lead, reason, not_before)
             self._set(a, AE.SKIP, at)
             self._back_to_work(a, at)
 
@@ -742,8 +766,11 @@ class Engine:
         camp.waiting.pop(call.ref, None)
         if call.deadline is not None:
             call.deadline.cancel()  # type: ignore[attr-defined]
-        if call.state is C.ANSWERED and call.human and not call.abandoned and call.agent is None:
-            # The customer hung up while waiting for an agent: abandoned, no message heard.
+        waiting = call.state is C.ANSWERED and call.agent is None
+        unbridged = call.state is C.CONNECTED and call.bridged_at is None
+        if call.human and not call.abandoned and (waiting or unbridged):
+            # The customer hung up while waiting for an agent (or for the bridge to one):
+            # abandoned, no message heard.
             call.abandoned = True
             camp.window.add(call.answered_at or now, True, weight=self._person_odds(camp))
             self.ledger.abandoned(call.lead.customer, now)

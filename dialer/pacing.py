@@ -212,7 +212,7 @@ class Predictive:
         *,
         min_dials: int = 150,
         min_services: int = 15,
-        min_agents: int = 3,
+        min_agents: int = 5,
         brake: float = 0.002,
         memory_dials: int = 3000,
         memory_services: int = 600,

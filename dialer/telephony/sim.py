@@ -261,6 +261,13 @@ class SimTelephony:
 
     def bridge_fails(self, ref: str) -> None:
         """Test hook: the agent's phone does not answer."""
+        truth = self._calls.get(ref)
+        if truth is None:
+            return
+        self._cancel_timers(ref)  # the bridge connect() set up never completes
+        if truth.answered_at is not None and ref not in self._agent_on_line:
+            person = truth.fate.outcome is Outcome.ANSWERED
+            self._at(ref, max(60.0, truth.fate.talk_s) if person else 30.0, lambda: self._gone(ref))
         self._emit(ref, CallBridgeFailed(ref, self.clock.now()))
 
     def _not_connected(self, ref: str, outcome: Outcome) -> None:

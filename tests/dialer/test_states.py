@@ -6,6 +6,7 @@ import pytest
 
 from dialer.states import (
     AGENT_TRANSITIONS,
+    CALL_TRANSITIONS,
     AgentEvent,
     AgentState,
     CallEvent,
@@ -57,3 +58,46 @@ def test_it_walks_the_call_table() -> None:
     assert state == CallState.ENDED
     with pytest.raises(InvalidTransition):
         call_next_state(CallState.ENDED, CallEvent.ANSWER)
+
+
+# --- every (state, event) pair of both tables ------------------------------------------
+
+AGENT_PAIRS = [(s, e) for s in AgentState for e in AgentEvent]
+CALL_PAIRS = [(s, e) for s in CallState for e in CallEvent]
+
+
+@pytest.mark.parametrize(("state", "event"), AGENT_PAIRS, ids=lambda v: str(v))
+def test_every_agent_pair_follows_the_table(state: AgentState, event: AgentEvent) -> None:
+    expected = AGENT_TRANSITIONS.get((state, event))
+    if expected is not None:
+        assert agent_next_state(state, event) is expected
+        assert event in agent_allowed_events(state)
+    else:
+        with pytest.raises(InvalidTransition) as caught:
+            agent_next_state(state, event)
+        err = caught.value
+        assert (err.machine, err.state, err.event) == ("agent", state.value, event.value)
+        assert event not in agent_allowed_events(state)
+
+
+@pytest.mark.parametrize(("state", "event"), CALL_PAIRS, ids=lambda v: str(v))
+def test_every_call_pair_follows_the_table(state: CallState, event: CallEvent) -> None:
+    expected = CALL_TRANSITIONS.get((state, event))
+    if expected is not None:
+        assert call_next_state(state, event) is expected
+    else:
+        with pytest.raises(InvalidTransition) as caught:
+            call_next_state(state, event)
+        err = caught.value
+        assert (err.machine, err.state, err.event) == ("call", state.value, event.value)
+
+
+def test_the_tables_name_only_known_states_and_events() -> None:
+    # The parametrised product above covers every key; these pin the tables' shape.
+    assert len(AGENT_PAIRS) == len(AgentState) * len(AgentEvent)
+    assert len(CALL_PAIRS) == len(CallState) * len(CallEvent)
+    assert set(AGENT_TRANSITIONS) <= set(AGENT_PAIRS)
+    assert set(CALL_TRANSITIONS) <= set(CALL_PAIRS)
+    # An ended call is final; only LOGIN leaves LOGGED_OUT.
+    assert not [k for k in CALL_TRANSITIONS if k[0] is CallState.ENDED]
+    assert agent_allowed_events(AgentState.LOGGED_OUT) == {AgentEvent.LOGIN}
