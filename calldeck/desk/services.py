@@ -149,18 +149,25 @@ def desk_dial(*, agent: User, phone_id: int | None = None) -> Call:
     now = timezone.now()
     # Taken before the call row exists: starting the runtime recovers orphaned calls.
     runtime = get_runtime()
+    # Checked again at dial time: a block may have arrived while the agent read. The
+    # exclusion is committed on its own, before the refusal, so the refusal keeps it.
+    with transaction.atomic():
+        presence = presence_for_update(agent.pk)
+        if presence.state != AgentState.PREVIEW or presence.lead is None:
+            raise _refusal(presence.state, E.DIAL)
+        lead = presence.lead
+        reason = leads.block_reason(lead)
+        if reason is not None:
+            leads.lead_exclude(lead=lead, reason=reason, now=now)
+            _apply(presence, E.SKIP, lead=None, notice=_("This customer may not be called now."))
+    if reason is not None:
+        raise DeskRefused("blocked", _("This customer may not be called now."))
     with transaction.atomic():
         presence = presence_for_update(agent.pk)
         if presence.state != AgentState.PREVIEW or presence.lead is None:
             raise _refusal(presence.state, E.DIAL)
         lead = presence.lead
         campaign = lead.campaign
-        # Checked again at dial time: a block may have arrived while the agent read.
-        reason = leads.block_reason(lead)
-        if reason is not None:
-            leads.lead_exclude(lead=lead, reason=reason, now=now)
-            _apply(presence, E.SKIP, lead=None, notice=_("This customer may not be called now."))
-            raise DeskRefused("blocked", _("This customer may not be called now."))
         if phone_id is not None:
             phone = lead.customer.phones.filter(pk=phone_id, is_valid=True).first()
             if phone is None:

@@ -288,11 +288,6 @@ def test_the_desk_checks_blocks_again_when_the_agent_dials(centre: Centre, inlin
     assert not lead.calls.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="desk_dial raises DeskRefused inside its transaction, which rolls back the "
-    "exclusion and the skip it has just written (calldeck/desk/services.py)",
-)
 def test_the_desk_excludes_the_lead_blocked_during_the_preview(centre: Centre, inline):  # type: ignore[no-untyped-def]
     lead = _preview_then_block(centre)
     with pytest.raises(desk.DeskRefused):
