@@ -38,6 +38,7 @@ from calldeck.campaigns.models import (
     CampaignStatus,
     LeadStatus,
 )
+from calldeck.dialing.dialer_process import campaign_abandon_rate
 from calldeck.dialing.leads import campaign_dial_status
 from calldeck.dialing.models import DialerLease
 
@@ -221,6 +222,12 @@ def _detail_context(request: AuthenticatedHttpRequest, campaign: Campaign) -> di
         # Which dialer process works a progressive / predictive campaign, and its last word.
         "dialer_lease": (
             DialerLease.objects.filter(campaign=campaign).first()
+            if supervises and campaign.dial_mode != "preview"
+            else None
+        ),
+        # The abandon rate over the campaign's rolling window, against its cap.
+        "abandon_rate": (
+            campaign_abandon_rate(campaign, timezone.now())
             if supervises and campaign.dial_mode != "preview"
             else None
         ),

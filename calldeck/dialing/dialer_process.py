@@ -43,6 +43,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from calldeck.accounts.models import User
@@ -124,6 +125,45 @@ def campaign_history(campaign: Campaign, now: dt.datetime) -> list[tuple[float, 
         outcome__in=[CallOutcome.ANSWERED, CallOutcome.ABANDONED],
     ).values_list("answered_at", "outcome")
     return [(at.timestamp(), outcome == CallOutcome.ABANDONED) for at, outcome in rows if at]
+
+
+@dataclass(frozen=True)
+class AbandonRate:
+    """The campaign's live answers and abandons in its rolling window, against its cap."""
+
+    window: str
+    answers: int
+    abandons: int
+    cap_pct: float
+
+    @property
+    def rate_pct(self) -> float | None:
+        return 100.0 * self.abandons / self.answers if self.answers else None
+
+    @property
+    def over_cap(self) -> bool:
+        rate = self.rate_pct
+        return rate is not None and rate > self.cap_pct
+
+
+def campaign_abandon_rate(campaign: Campaign, now: dt.datetime) -> AbandonRate:
+    """What the engine measures, from the call records (machines found by agents excluded)."""
+    span = dt.timedelta(days=30) if campaign.abandon_window == "30d" else dt.timedelta(days=1)
+    calls = Call.objects.filter(
+        campaign=campaign,
+        answered_at__gt=now - span,
+        answered_at__lte=now,
+        outcome__in=[CallOutcome.ANSWERED, CallOutcome.ABANDONED],
+    ).exclude(disposition__code=MACHINE_DISPOSITION)
+    counts = calls.aggregate(
+        answers=Count("pk"), abandons=Count("pk", filter=Q(outcome=CallOutcome.ABANDONED))
+    )
+    return AbandonRate(
+        str(campaign.get_abandon_window_display()),
+        counts["answers"],
+        counts["abandons"],
+        float(campaign.abandon_cap_pct),
+    )
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,37 @@ def test_the_daily_contact_limit_is_read_from_the_environment() -> None:
         result = import_settings(CALLDECK_DAILY_CONTACT_LIMIT=bad)
         assert result.returncode != 0
         assert "ImproperlyConfigured: CALLDECK_DAILY_CONTACT_LIMIT" in result.stderr
+
+
+def test_supervisors_see_the_abandon_rate_against_the_cap(centre: Centre):
+    from calldeck.calls.models import Call, CallOutcome, Direction
+    from calldeck.campaigns.models import DialMode
+    from calldeck.dialing.dialer_process import campaign_abandon_rate
+
+    campaign = f.make_campaign(centre.bank, dial_mode=DialMode.PREDICTIVE)
+    customer = f.make_customer(centre.bank)
+    now = timezone.now()
+    assert "no live answers in the window yet" in page(centre.carol, campaign)
+
+    def call(outcome: str, answered: dt.datetime | None) -> None:
+        Call.objects.create(
+            client=centre.bank,
+            campaign=campaign,
+            customer=customer,
+            direction=Direction.OUTBOUND,
+            number="+8613800000000",
+            dialed_at=now,
+            answered_at=answered,
+            outcome=outcome,
+        )
+
+    for _ in range(30):
+        call(CallOutcome.ANSWERED, now - dt.timedelta(hours=1))
+    call(CallOutcome.ABANDONED, now - dt.timedelta(hours=1))
+    call(CallOutcome.NO_ANSWER, None)  # not a live answer
+    call(CallOutcome.ABANDONED, now - dt.timedelta(days=31))  # outside the 30-day window
+    rate = campaign_abandon_rate(campaign, now)
+    assert (rate.answers, rate.abandons) == (31, 1)
+    assert rate.rate_pct is not None and round(rate.rate_pct, 2) == 3.23 and rate.over_cap
+    html = page(centre.carol, campaign)
+    assert "3.23 % (1 of 31 live answers); cap 3.0 %" in html
