@@ -75,6 +75,7 @@ from dialer.ports import (
     Offer,
     ResultSink,
     Telephony,
+    Timer,
 )
 
 A = states.AgentState
@@ -114,7 +115,7 @@ class _Call:
     human: bool = False
     amd_machine: bool = False  # the detector said machine
     abandoned: bool = False
-    deadline: object | None = None  # Timer
+    deadline: Timer | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -172,7 +173,7 @@ class Engine:
         self._agents: dict[str, _Agent] = {}
         self._ready: dict[str, _Agent] = {}  # insertion order = longest waiting first
         self._calls: dict[str, _Call] = {}
-        self._timer: object | None = None
+        self._timer: Timer | None = None
         self.running = False
         self._serving_key: frozenset[str] | None = None
         self._agents_changed = True
@@ -189,7 +190,7 @@ class Engine:
         """Stop dialing. Calls in progress play out; agents keep their calls."""
         self.running = False
         if self._timer is not None:
-            self._timer.cancel()  # type: ignore[attr-defined]
+            self._timer.cancel()
             self._timer = None
 
     # --- campaigns -----------------------------------------------------------------
@@ -499,26 +500,11 @@ class Engine:
                 self.leads.release(lead, "agent_left", None)
                 return
             at = self.clock.now()
-            if self.running and camp.running:
-                # Just before dialing, as for every other dial: the rules and the source.
-                refusal = dial_refusal(
-                    camp.rules,
-                    self.ledger,
-                    customer=lead.customer,
-                    tz=lead.tz,
-                    contacts_today=lead.contacts_today,
-                    last_abandon_at=lead.last_abandon_at,
-                    now=at,
-                )
-                reason = refusal.reason if refusal else self.leads.check(lead, at)
-                if reason is None:
-                    self._place(camp, lead, a, at)
-                    return
-                not_before = refusal.not_before if refusal else None
-                self.sink.record(LeadRefused(at, camp.id, lead.ref, reason, not_before))
-            else:
-                reason, not_before = "outside_window", camp.rules.hours.next_open(at, lead.tz)
-            self.leads.release(lead, reason, not_before)
+            if not (self.running and camp.running):
+                self.leads.release(lead, "outside_window", camp.rules.hours.next_open(at, lead.tz))
+            elif not self._refused(camp, lead, at):  # checked again, as for every dial
+                self._place(camp, lead, a, at)
+                return
             self._set(a, AE.SKIP, at)
             self._back_to_work(a, at)
 
@@ -534,23 +520,30 @@ class Engine:
                 self._idle(camp, got.reason, got.message, now)
                 camp.idle_until = now + 15.0
                 return None
-            refusal = dial_refusal(
-                camp.rules,
-                self.ledger,
-                customer=got.customer,
-                tz=got.tz,
-                contacts_today=got.contacts_today,
-                last_abandon_at=got.last_abandon_at,
-                now=now,
-            )
-            reason = refusal.reason if refusal else self.leads.check(got, now)
-            if reason is None:
+            if not self._refused(camp, got, now):
                 camp.idle_reason = ""
                 return got
-            not_before = refusal.not_before if refusal else None
-            self.leads.release(got, reason, not_before)
-            self.sink.record(LeadRefused(now, camp.id, got.ref, reason, not_before))
         return None
+
+    def _refused(self, camp: _Campaign, lead: Lead, now: float) -> bool:
+        """Check a lead just before dialing: the engine's rules, then the lead source's
+        (DNC, blacklist, consent). A refused lead goes back to the source with the reason."""
+        refusal = dial_refusal(
+            camp.rules,
+            self.ledger,
+            customer=lead.customer,
+            tz=lead.tz,
+            contacts_today=lead.contacts_today,
+            last_abandon_at=lead.last_abandon_at,
+            now=now,
+        )
+        reason = refusal.reason if refusal else self.leads.check(lead, now)
+        if reason is None:
+            return False
+        not_before = refusal.not_before if refusal else None
+        self.leads.release(lead, reason, not_before)
+        self.sink.record(LeadRefused(now, camp.id, lead.ref, reason, not_before))
+        return True
 
     def _dial_next(self, camp: _Campaign, agent: _Agent | None, now: float) -> bool:
         lead = self._next_lead(camp, now)
@@ -685,7 +678,7 @@ class Engine:
         camp = call.campaign
         camp.waiting.pop(call.ref, None)
         if call.deadline is not None:
-            call.deadline.cancel()  # type: ignore[attr-defined]
+            call.deadline.cancel()
             call.deadline = None
         self._ready.pop(a.id, None)
         call.agent = a
@@ -732,11 +725,16 @@ class Engine:
         camp = call.campaign
         camp.waiting.pop(call.ref, None)
         call.deadline = None
+        self.telephony.play(call.ref, camp.rules.abandon_message)
+        self._count_abandon(call, now, message_played=True)
+
+    def _count_abandon(self, call: _Call, now: float, *, message_played: bool) -> None:
+        """Count the abandon in the window, hold the customer 72 h, and report it."""
+        camp = call.campaign
         call.abandoned = True
         camp.window.add(call.answered_at or now, True, weight=self._person_odds(camp))
         self.ledger.abandoned(call.lead.customer, now)
-        self.telephony.play(call.ref, camp.rules.abandon_message)
-        self.sink.record(DialAbandoned(call.ref, now, camp.id, call.lead.customer, True))
+        self.sink.record(DialAbandoned(call.ref, now, camp.id, call.lead.customer, message_played))
 
     def _not_connected(self, call: _Call, event: CallNotConnected, now: float) -> None:
         if call.state not in (C.DIALING, C.RINGING):
@@ -745,12 +743,12 @@ class Engine:
         self._resolve(call, "other", now)
         self._calls.pop(call.ref, None)
         if call.agent is not None:
-            self._agent_call_over(call.agent, call, now, not_connected=True)
+            self._agent_call_over(call.agent, call, now)
         self.sink.record(
             DialEnded(call.ref, now, event.outcome, Party.SYSTEM, None, 0.0, event.sip_code)
         )
 
-    def _agent_call_over(self, a: _Agent, call: _Call, now: float, *, not_connected: bool) -> None:
+    def _agent_call_over(self, a: _Agent, call: _Call, now: float) -> None:
         """A preview agent's attempt reached no one: back to ready (or to the pending pause)."""
         a.call = None
         call.agent = None
@@ -765,16 +763,13 @@ class Engine:
             self._resolve(call, "other", now)
         camp.waiting.pop(call.ref, None)
         if call.deadline is not None:
-            call.deadline.cancel()  # type: ignore[attr-defined]
+            call.deadline.cancel()
         waiting = call.state is C.ANSWERED and call.agent is None
         unbridged = call.state is C.CONNECTED and call.bridged_at is None
         if call.human and not call.abandoned and (waiting or unbridged):
             # The customer hung up while waiting for an agent (or for the bridge to one):
             # abandoned, no message heard.
-            call.abandoned = True
-            camp.window.add(call.answered_at or now, True, weight=self._person_odds(camp))
-            self.ledger.abandoned(call.lead.customer, now)
-            self.sink.record(DialAbandoned(call.ref, now, camp.id, call.lead.customer, False))
+            self._count_abandon(call, now, message_played=False)
         call.state = C.ENDED
         self._calls.pop(call.ref, None)
         a = call.agent

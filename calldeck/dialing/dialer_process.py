@@ -43,7 +43,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from calldeck.accounts.models import User
@@ -115,15 +115,20 @@ def campaign_rules(campaign: Campaign, now: dt.datetime) -> CampaignRules:
     )
 
 
-def campaign_history(campaign: Campaign, now: dt.datetime) -> list[tuple[float, bool]]:
-    """(answered at, abandoned) of the campaign's live answers in its abandon window."""
+def _window_answers(campaign: Campaign, now: dt.datetime) -> QuerySet[Call]:
+    """The campaign's answered and abandoned calls in its rolling abandon window."""
     span = dt.timedelta(days=30) if campaign.abandon_window == "30d" else dt.timedelta(days=1)
-    rows = Call.objects.filter(
+    return Call.objects.filter(
         campaign=campaign,
         answered_at__gt=now - span,
         answered_at__lte=now,
         outcome__in=[CallOutcome.ANSWERED, CallOutcome.ABANDONED],
-    ).values_list("answered_at", "outcome")
+    )
+
+
+def campaign_history(campaign: Campaign, now: dt.datetime) -> list[tuple[float, bool]]:
+    """(answered at, abandoned) of the campaign's live answers in its abandon window."""
+    rows = _window_answers(campaign, now).values_list("answered_at", "outcome")
     return [(at.timestamp(), outcome == CallOutcome.ABANDONED) for at, outcome in rows if at]
 
 
@@ -148,13 +153,7 @@ class AbandonRate:
 
 def campaign_abandon_rate(campaign: Campaign, now: dt.datetime) -> AbandonRate:
     """What the engine measures, from the call records (machines found by agents excluded)."""
-    span = dt.timedelta(days=30) if campaign.abandon_window == "30d" else dt.timedelta(days=1)
-    calls = Call.objects.filter(
-        campaign=campaign,
-        answered_at__gt=now - span,
-        answered_at__lte=now,
-        outcome__in=[CallOutcome.ANSWERED, CallOutcome.ABANDONED],
-    ).exclude(disposition__code=MACHINE_DISPOSITION)
+    calls = _window_answers(campaign, now).exclude(disposition__code=MACHINE_DISPOSITION)
     counts = calls.aggregate(
         answers=Count("pk"), abandons=Count("pk", filter=Q(outcome=CallOutcome.ABANDONED))
     )

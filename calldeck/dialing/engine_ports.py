@@ -167,16 +167,8 @@ class DbLeadSource:
             leads.lead_release_for_dialer(lead_id=got.pk, owner=self.owner, now=at)
             return NoLeads(leads.DialCode.ALL_BLOCKED)
         customer = got.customer
-        day_start, _next = leads._centre_day(at)
-        outbound = Call.objects.filter(customer=customer, direction=Direction.OUTBOUND)
-        contacts = outbound.filter(dialed_at__gte=day_start, dialed_at__lte=at).count()
-        abandoned = (
-            outbound.filter(outcome=CallOutcome.ABANDONED)
-            .order_by("-dialed_at")
-            .values_list("ended_at", "dialed_at")
-            .first()
-        )
-        last_abandon = (abandoned[0] or abandoned[1]).timestamp() if abandoned else None
+        contacts = leads.customer_contacts(customer_id=customer.pk, now=at)
+        last = max(contacts.abandoned_at, default=None)
         return Lead(
             ref=str(got.pk),
             campaign=campaign_id,
@@ -184,8 +176,8 @@ class DbLeadSource:
             number=phone.e164,
             tz=_tz_name(customer.timezone),
             attempt=got.attempts + 1,
-            contacts_today=contacts,
-            last_abandon_at=last_abandon,
+            contacts_today=contacts.dialed_today,
+            last_abandon_at=last.timestamp() if last else None,
         )
 
     def check(self, lead: Lead, now: float) -> str | None:

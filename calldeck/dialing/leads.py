@@ -407,12 +407,17 @@ def _centre_day(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=centre)
 
 
-def customer_dial_hold(*, customer_id: int, now: dt.datetime) -> compliance.Hold | None:
-    """What keeps the customer from being dialed at ``now`` on any campaign, if anything.
+@dataclass(frozen=True)
+class CustomerContacts:
+    """The customer's outbound calls that the dial-time holds look at."""
 
-    Counts the outbound calls to the customer dialed in the centre's local day (the daily
-    contact limit) and their abandoned calls of the last 72 hours.
-    """
+    dialed_today: int  # in the centre's local day, all campaigns
+    abandoned_at: list[dt.datetime]  # abandoned calls of the last 72 hours (and a margin)
+    next_day: dt.datetime  # when the centre's next local day starts
+
+
+def customer_contacts(*, customer_id: int, now: dt.datetime) -> CustomerContacts:
+    """One query: the customer's dials today and their recent abandoned calls."""
     day_start, next_day = _centre_day(now)
     calls = Call.objects.filter(
         customer_id=customer_id,
@@ -426,12 +431,19 @@ def customer_dial_hold(*, customer_id: int, now: dt.datetime) -> compliance.Hold
         dialed_today += dialed_at >= day_start
         if outcome == CallOutcome.ABANDONED:
             abandoned.append(ended_at or dialed_at)
+    return CustomerContacts(dialed_today, abandoned, next_day)
+
+
+def customer_dial_hold(*, customer_id: int, now: dt.datetime) -> compliance.Hold | None:
+    """What keeps the customer from being dialed at ``now`` on any campaign, if anything:
+    the daily contact limit, or the 72 hours after an abandoned call."""
+    contacts = customer_contacts(customer_id=customer_id, now=now)
     return compliance.customer_hold(
-        dialed_today=dialed_today,
-        abandoned_at=abandoned,
+        dialed_today=contacts.dialed_today,
+        abandoned_at=contacts.abandoned_at,
         now=now,
         limit=settings.CALLDECK_DAILY_CONTACT_LIMIT,
-        next_day_starts=next_day,
+        next_day_starts=contacts.next_day,
     )
 
 
