@@ -131,6 +131,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "django_htmx",
     "template_partials",
     "axes",
@@ -193,6 +195,33 @@ if REDIS_URL:
         }
     }
 
+# Background jobs (imports, daily lists): django-tasks on its database backend; a worker
+# runs them (`manage.py db_worker`; `make demo` starts one beside the web process).
+# CALLDECK_TASKS_IMMEDIATE=true runs them in the caller instead (tests, one-off tools).
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks.backends.immediate.ImmediateBackend"
+            if env_bool("CALLDECK_TASKS_IMMEDIATE", False)
+            else "django_tasks_db.DatabaseBackend"
+        ),
+        "QUEUES": ["default"],
+    }
+}
+
+# Progress of running jobs, read by other processes while the job's own transaction is
+# still open: the file cache under var/ by default, Redis when REDIS_URL is set.
+CACHES: dict[str, dict[str, object]] = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -234,6 +263,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files (imports, their row reports): private, served only through views.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
 WHITENOISE_USE_FINDERS = True
 # Without collected files (tests, a first run) serve straight from the app folders.
 WHITENOISE_AUTOREFRESH = DEBUG or not STATIC_ROOT.is_dir()

@@ -32,6 +32,13 @@ CAMPAIGN_EDITORS = frozenset({Role.CAMPAIGN_MANAGER})
 ASSIGNERS = frozenset({Role.SUPERVISOR, Role.CAMPAIGN_MANAGER})
 KPI_READERS = frozenset({Role.SUPERVISOR, Role.CAMPAIGN_MANAGER})
 DESK_USERS = frozenset({Role.AGENT})
+# Customer data (issue 4): who reads customers, imports files, edits segments, loads lists.
+CUSTOMER_READERS = frozenset(
+    {Role.DATA_ADMIN, Role.CAMPAIGN_MANAGER, Role.SUPERVISOR, Role.ACCOUNT_MANAGER}
+)
+IMPORTERS = frozenset({Role.DATA_ADMIN})
+SEGMENT_EDITORS = frozenset({Role.DATA_ADMIN, Role.CAMPAIGN_MANAGER})
+LIST_LOADERS = frozenset({Role.CAMPAIGN_MANAGER, Role.DATA_ADMIN})
 
 
 def client_ids_for(user: User) -> list[int]:

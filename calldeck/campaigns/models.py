@@ -12,6 +12,7 @@ so that no two agents ever get the same customer.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -240,6 +241,14 @@ class Campaign(models.Model):
     retention_days = models.PositiveSmallIntegerField(
         _("delete data this many days after the end"), default=90
     )
+    requires_consent = models.BooleanField(
+        _("requires marketing consent"),
+        default=True,
+        help_text=_(
+            "Customers without marketing consent, or marked do-not-market, are left out "
+            "when lists are loaded and are not dialed."
+        ),
+    )
     recording_retention_days = models.PositiveSmallIntegerField(
         _("keep recordings (days)"), default=90, validators=[MinValueValidator(90)]
     )
@@ -423,6 +432,14 @@ class LeadDoneReason(models.TextChoices):
     RESERVED = "reserved", _("VIP / account manager customer")
 
 
+class LeadPhase(models.TextChoices):
+    """Which part of a campaign's list a lead belongs to (seed 004 第三步: pilot, roll-out)."""
+
+    MAIN = "main", _("Main list")
+    PILOT = "pilot", _("Pilot sample")
+    WAITING = "waiting", _("Waiting for the roll-out")
+
+
 class CampaignLead(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leads")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="leads")
@@ -433,6 +450,14 @@ class CampaignLead(models.Model):
         _("why done"), max_length=20, choices=LeadDoneReason.choices, blank=True
     )
     priority = models.SmallIntegerField(_("priority"), default=0)
+    # While the campaign is in its pilot only PILOT leads are dialed; WAITING leads are
+    # dialed once the campaign is rolled out (they become MAIN).
+    phase = models.CharField(
+        _("phase"), max_length=8, choices=LeadPhase.choices, default=LeadPhase.MAIN
+    )
+    list_load = models.ForeignKey(
+        "ListLoad", on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     assigned_agent = models.ForeignKey(
@@ -513,3 +538,125 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead} @ {self.due_at}"
+
+
+class ListSource(models.TextChoices):
+    SEGMENT = "segment", _("Segment")
+    FILE = "file", _("File import")
+    DAILY = "daily", _("Daily list")
+
+
+class ListLoad(models.Model):
+    """One load of customers into a campaign's list, with what was left out and why."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="list_loads")
+    source = models.CharField(_("source"), max_length=10, choices=ListSource.choices)
+    segment = models.ForeignKey(
+        "customers.Segment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    import_job = models.ForeignKey(
+        "customers.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The choices the load was made with, e.g. {"contacted_within_days": 30}.
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    candidates = models.PositiveIntegerField(_("candidates"), default=0)
+    loaded = models.PositiveIntegerField(_("loaded"), default=0)
+    # {reason: count} of the candidates left out.
+    excluded = models.JSONField(_("left out"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("loaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("list load")
+        verbose_name_plural = _("list loads")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.loaded}"
+
+
+class Pilot(models.Model):
+    """The random sample of a campaign's list dialed first (seed 004 第三步 4)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="pilots")
+    seed = models.BigIntegerField(_("random seed"))
+    size = models.PositiveIntegerField(_("sample size"))
+    drawn = models.PositiveIntegerField(_("drawn"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("drawn at"), default=timezone.now)
+    rolled_out_at = models.DateTimeField(_("rolled out"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pilot")
+        verbose_name_plural = _("pilots")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.drawn}"
+
+
+class DailyAssignRule(models.TextChoices):
+    ROUND_ROBIN = "round_robin", _("Round robin over the assigned agents")
+    BY_TEAM = "by_team", _("By team, then round robin within each team")
+
+
+class DailyListRule(models.Model):
+    """How a daily-marketing campaign builds its list each morning (seed 004 纪念日营销)."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="daily_rule")
+    birthdays = models.BooleanField(_("birthdays"), default=True)
+    anniversaries = models.BooleanField(_("anniversaries (customer since)"), default=False)
+    segment = models.ForeignKey(
+        "customers.Segment",
+        verbose_name=_("only customers in segment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assign_rule = models.CharField(
+        _("assign by"),
+        max_length=12,
+        choices=DailyAssignRule.choices,
+        default=DailyAssignRule.ROUND_ROBIN,
+    )
+    build_at = models.TimeField(_("build at"), default=datetime.time(7, 0))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("daily list rule")
+        verbose_name_plural = _("daily list rules")
+
+    def __str__(self) -> str:
+        return str(self.campaign)
+
+
+class DailyListRun(models.Model):
+    """The list built for one campaign on one day; at most one per day."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="daily_runs")
+    day = models.DateField(_("day"))
+    list_load = models.ForeignKey(
+        ListLoad, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    birthdays = models.PositiveIntegerField(_("birthdays"), default=0)
+    anniversaries = models.PositiveIntegerField(_("anniversaries"), default=0)
+    # {agent username: leads assigned}
+    assigned = models.JSONField(_("assigned"), default=dict, blank=True)
+    built_at = models.DateTimeField(_("built"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("daily list")
+        verbose_name_plural = _("daily lists")
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="daily_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.day}"

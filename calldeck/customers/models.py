@@ -7,6 +7,7 @@ time so that a block can be explained and lifted without losing its history.
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -79,6 +80,8 @@ class Customer(models.Model):
     consent_marketing = models.BooleanField(_("consents to marketing"), default=True)
     consent_updated_at = models.DateTimeField(_("consent updated"), null=True, blank=True)
     consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+    # Anniversary lists (daily marketing): when the customer opened the account / joined.
+    customer_since = models.DateField(_("customer since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     # Last: from here on ``timezone`` in this class body is this field, not django.utils's.
@@ -132,6 +135,11 @@ class PhoneNumber(models.Model):
     invalid_reason = models.CharField(_("why invalid"), max_length=200, blank=True)
     invalid_since = models.DateTimeField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.CharField(_("source"), max_length=10, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("phone number")
@@ -153,6 +161,11 @@ class EmailAddress(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
     address = models.EmailField(_("e-mail"))
     is_primary = models.BooleanField(_("primary"), default=False)
+    source = models.CharField(_("source"), max_length=10, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("e-mail address")
@@ -193,6 +206,9 @@ class ContactBlock(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    # A temporary suppression ends by itself at this time; empty: until lifted.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("contact block")
@@ -209,3 +225,185 @@ class ContactBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.customer or self.e164}"
+
+
+def active_blocks_q(now: datetime.datetime | None = None) -> Q:
+    """Blocks in force at ``now``: not lifted and not expired."""
+    now = now or timezone.now()
+    return Q(lifted_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+class ContactSource(models.TextChoices):
+    """Where a number, an e-mail address, a block or a consent came from."""
+
+    IMPORT = "import", _("Import")
+    AGENT = "agent", _("Agent during a call")
+    STAFF = "staff", _("Staff")
+    API = "api", _("API")
+    CUSTOMER = "customer", _("Customer's request")
+    DEMO = "demo", _("Demo data")
+
+
+class ConsentEvent(models.Model):
+    """One grant or withdrawal of marketing consent, with where it came from and when.
+
+    ``Customer.consent_marketing`` / ``consent_updated_at`` / ``consent_source`` hold the
+    latest event; these rows are the history behind them and are never changed.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=100)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "at"], name="consent_customer_at")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {'granted' if self.granted else 'withdrawn'} {self.at}"
+
+
+class Holding(models.Model):
+    """A product the customer already holds (from the bank's or operator's systems)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
+    product = models.CharField(_("product"), max_length=60)
+    since = models.DateField(_("since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product holding")
+        verbose_name_plural = _("product holdings")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "product"], name="holding_unique")
+        ]
+        indexes = [models.Index(fields=["product"], name="holding_product")]
+
+    def __str__(self) -> str:
+        return self.product
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    DO_NOT_CALL = "dnc", _("Do-not-call list")
+    BLACKLIST = "blacklist", _("Blacklist")
+    CONSENT = "consent", _("Consent")
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping: which header of a file goes to which field."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="import_mappings")
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ImportKind.choices, default=ImportKind.CUSTOMERS
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # {header as written in the file: field name, or "" to ignore the column}
+    columns = models.JSONField(_("columns"), default=dict)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "kind", "name"], name="mapping_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One import of a file: what was asked, and, once run, its summary and row report.
+
+    The import itself runs in one transaction (all or nothing); this row is written
+    outside it, so a failed import leaves its job row with the error and nothing else.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="import_jobs")
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=ImportKind.choices, default=ImportKind.CUSTOMERS
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
+    file_name = models.CharField(_("file name"), max_length=255)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    columns = models.JSONField(_("columns"), default=dict)
+    mapping = models.ForeignKey(
+        ImportMapping, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    # Kind-specific choices: the reason and expiry of imported blocks, the consent source.
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    # Load the imported customers into this campaign afterwards (campaigns.ListLoad).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    report = models.FileField(_("row report"), upload_to="imports/reports/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name}"
+
+
+class Segment(models.Model):
+    """A saved filter over a client's customers (客户细分); see ``customers.segments``."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="segments")
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    # A list of conditions, all of which must hold: [{"field": ..., "op": ..., "value": ...}]
+    rules = models.JSONField(_("conditions"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "name"], name="segment_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -63,17 +63,25 @@ from calldeck.campaigns.models import (
     CallbackStatus,
     Campaign,
     CampaignLead,
+    CampaignStatus,
     DialMode,
     Disposition,
     DispositionClass,
     Holiday,
     LeadDoneReason,
+    LeadPhase,
     LeadStatus,
     RetryOutcome,
     RetryRule,
 )
 from calldeck.campaigns.selectors import agent_assignments, lead_counts_by_campaign
-from calldeck.customers.models import BlockKind, ContactBlock, Customer, PhoneNumber
+from calldeck.customers.models import (
+    BlockKind,
+    ContactBlock,
+    Customer,
+    PhoneNumber,
+    active_blocks_q,
+)
 from calldeck.dialing import compliance
 
 # How many candidates one claim reads at a time, and how many such batches it works
@@ -286,7 +294,12 @@ def _closed_status(
 
 
 def _claimable(campaign: Campaign) -> QuerySet[CampaignLead]:
-    return CampaignLead.objects.filter(campaign=campaign, status__in=CLAIMABLE_LEAD_STATUSES)
+    leads = CampaignLead.objects.filter(campaign=campaign, status__in=CLAIMABLE_LEAD_STATUSES)
+    # In its pilot a campaign dials only the pilot sample; the rest of the list waits for
+    # the roll-out (campaigns.lists), which makes the waiting leads main leads.
+    if campaign.status == CampaignStatus.PILOT and campaign.pilots.exists():
+        return leads.filter(phase=LeadPhase.PILOT)
+    return leads.exclude(phase=LeadPhase.WAITING)
 
 
 def _status(campaign: Campaign, gate: _Gate | None, now: dt.datetime) -> DialStatus:
@@ -373,12 +386,14 @@ def block_reason(lead: CampaignLead) -> LeadDoneReason | None:
     if customer.is_reserved_for_account_manager:
         return LeadDoneReason.RESERVED
     numbers = list(customer.phones.values_list("e164", flat=True))
-    blocked = ContactBlock.objects.filter(
-        client_id=customer.client_id, lifted_at__isnull=True
-    ).filter(Q(customer=customer) | Q(e164__in=numbers))
+    blocked = (
+        ContactBlock.objects.filter(client_id=customer.client_id)
+        .filter(active_blocks_q())
+        .filter(Q(customer=customer) | Q(e164__in=numbers))
+    )
     if blocked.filter(kind__in=[BlockKind.DO_NOT_CALL, BlockKind.BLACKLIST]).exists():
         return LeadDoneReason.BLOCKED
-    if lead.campaign.offer_id and (
+    if lead.campaign.requires_consent and (
         not customer.consent_marketing or blocked.filter(kind=BlockKind.DO_NOT_MARKET).exists()
     ):
         return LeadDoneReason.BLOCKED
