@@ -317,10 +317,13 @@ def _child(
     database connections it inherited, and multiprocessing ends it with ``os._exit``,
     so they are not closed behind the parent's back either.
     """
+    import gc
+
     from django.utils import translation
 
     from calldeck.customers.importing.reader import ImportFileError, open_table
 
+    gc.disable()  # short-lived rows without cycles: reference counting frees them
     translation.activate(language)
     plan = Plan(headers, columns, kind)
     try:

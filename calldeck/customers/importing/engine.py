@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import gc
 import json
 import time
 from collections import Counter
@@ -78,6 +79,8 @@ from calldeck.customers.models import (
 
 # Values per IN (...) list: within SQLite's and PostgreSQL's parameter limits.
 IN_BATCH = 5000
+# PostgreSQL: first ANALYZE once an import has written this many customers.
+ANALYZE_FIRST = 5000
 # SQLite page cache during an import (KiB).
 SQLITE_CACHE_KIB = 256 * 1024
 REPORT_HEADER = ("row", "column", "value", "reason")
@@ -247,6 +250,7 @@ class CustomerImporter:
                 elif cid not in self.updated:
                     self.unchanged.add(cid)
         self._write(new, [c for c in existing.values() if c.changed])
+        self.sql.analyze_if_grown(len(self.touched))
 
     # --- lookups ---------------------------------------------------------------------
 
@@ -598,11 +602,24 @@ class _Sql:
     def __init__(self) -> None:
         self.ops = connection.ops
         self.postgres = connection.vendor == "postgresql"
+        self.analyzed_at = 0
         self.datetime = self.ops.adapt_datetimefield_value
 
     @staticmethod
     def json(value: dict[str, Any]) -> str:
         return json.dumps(value, ensure_ascii=False) if value else "{}"
+
+    def analyze_if_grown(self, written: int) -> None:
+        """On PostgreSQL, refresh the planner's statistics each time the import has
+        doubled what it wrote: the tables grow inside one transaction, before autovacuum
+        can see them, and with the empty tables' statistics the planner would answer each
+        chunk's lookups by scanning a client's whole table."""
+        if not self.postgres or written < max(ANALYZE_FIRST, 2 * self.analyzed_at):
+            return
+        with connection.cursor() as cursor:
+            for model in (Customer, PhoneNumber, EmailAddress, Holding):
+                cursor.execute(f"ANALYZE {self.ops.quote_name(model._meta.db_table)}")
+        self.analyzed_at = written
 
     def reserve_ids(self, model: type[models.Model], count: int) -> list[int]:
         table = model._meta.db_table
@@ -660,14 +677,9 @@ class _Sql:
         prefix = [client] if client is not None else []
         with connection.cursor() as cursor:
             if self.postgres:
-                # The tables grow inside this one transaction, before any ANALYZE sees
-                # them, so the planner would scan them whole: make it use the indexes.
                 # One array parameter instead of thousands of placeholders.
-                cursor.execute("SET LOCAL enable_seqscan = off")
                 cursor.execute(head + f"{qn(where)} = ANY(%s)", [*prefix, list(values)])
-                found = cursor.fetchall()
-                cursor.execute("SET LOCAL enable_seqscan = on")
-                yield from found
+                yield from cursor.fetchall()
                 return
             for start in range(0, len(values), IN_BATCH):
                 part = values[start : start + IN_BATCH]
@@ -685,33 +697,11 @@ class _Sql:
         if consent:
             columns += ["consent_updated_at", "consent_source"]
         table = qn(Customer._meta.db_table)
+        statement = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+            table, ", ".join(f"{qn(c)} = %s" for c in columns), qn("id")
+        )
+        # psycopg pipelines executemany, so this is not one round trip per row.
         with connection.cursor() as cursor:
-            if self.postgres:
-                # Copy the new values into a scratch table, then one UPDATE ... FROM.
-                scratch = ("id", *columns)
-                cursor.execute(
-                    "CREATE TEMP TABLE calldeck_import_update ON COMMIT DROP AS "  # noqa: S608
-                    "SELECT {} FROM {} WITH NO DATA".format(
-                        ", ".join(qn(c) for c in scratch), table
-                    )
-                )
-                with cursor.cursor.copy(
-                    "COPY calldeck_import_update ({}) FROM STDIN".format(
-                        ", ".join(qn(c) for c in scratch)
-                    )
-                ) as copy:
-                    for row in rows:
-                        copy.write_row((row[-1], *row[:-1]))
-                cursor.execute(
-                    "UPDATE {t} SET {s} FROM calldeck_import_update u WHERE {t}.id = u.id".format(  # noqa: S608
-                        t=table, s=", ".join(f"{qn(c)} = u.{qn(c)}" for c in columns)
-                    )
-                )
-                cursor.execute("DROP TABLE calldeck_import_update")
-                return
-            statement = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-                table, ", ".join(f"{qn(c)} = %s" for c in columns), qn("id")
-            )
             cursor.executemany(statement, rows)
 
 
@@ -768,7 +758,7 @@ def import_file(
                 now=now,
                 options=options or {},
             )
-        with transaction.atomic(), _bulk_session():
+        with transaction.atomic(), _bulk_session(), _no_gc():
             if kind == ImportKind.CUSTOMERS:
                 for cleaned in _cleaned(table, path, plan, importer.today, parallel):
                     importer.process(cleaned)
@@ -798,6 +788,23 @@ def _cleaned(
     for chunk in chunks(table.rows):
         rows, rejects = clean_chunk(chunk, plan, today)
         yield CleanChunk(len(chunk), rows, rejects, table.bytes_done())
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection while importing.
+
+    The import keeps a set of every customer it touched and a chunk of rows at a time;
+    none of it forms cycles, so reference counting frees it all. The collector would
+    only walk the growing sets again and again, which costs more as the import grows.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
