@@ -14,6 +14,7 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from calldeck.accounts.models import Role, User
+from calldeck.customers.models import Segment
 from tests import factories as f
 
 ALL_ROLES = frozenset(Role)
@@ -21,6 +22,10 @@ AGENT = frozenset({Role.AGENT})
 READERS = frozenset({Role.CAMPAIGN_MANAGER, Role.SUPERVISOR, Role.DATA_ADMIN})
 MANAGER = frozenset({Role.CAMPAIGN_MANAGER})
 ASSIGNERS = frozenset({Role.SUPERVISOR, Role.CAMPAIGN_MANAGER})
+CUSTOMER_READERS = frozenset(
+    {Role.DATA_ADMIN, Role.CAMPAIGN_MANAGER, Role.SUPERVISOR, Role.ACCOUNT_MANAGER}
+)
+SEGMENT_EDITORS = frozenset({Role.DATA_ADMIN, Role.CAMPAIGN_MANAGER})
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,12 @@ RULES: dict[str, Rule] = {
     "calldeck-assignment-set": Rule("POST", ASSIGNERS, "campaign"),
     "calldeck-assignment-remove": Rule("POST", ASSIGNERS, "assignment"),
     "calldeck-kpi-today": Rule("GET", frozenset({Role.SUPERVISOR, Role.CAMPAIGN_MANAGER})),
+    "calldeck-segments": Rule("GET", CUSTOMER_READERS),
+    "calldeck-segment-detail": Rule("GET", CUSTOMER_READERS, "segment"),
+    "calldeck-segment-create": Rule("GET", SEGMENT_EDITORS),
+    "calldeck-segment-edit": Rule("GET", SEGMENT_EDITORS, "segment"),
+    "calldeck-segment-delete": Rule("GET", SEGMENT_EDITORS, "segment"),
+    "calldeck-segment-count": Rule("POST", SEGMENT_EDITORS),
 }
 # Open to everyone by design, checked on their own below.
 PUBLIC = {"calldeck-login", "calldeck-logout"}
@@ -83,8 +94,10 @@ def world(centre):  # type: ignore[no-untyped-def]
         Role.ACCOUNT_MANAGER: f.make_user(Role.ACCOUNT_MANAGER, clients=[centre.bank]),
         Role.BRANCH_MANAGER: f.make_user(Role.BRANCH_MANAGER, clients=[centre.bank]),
     }
+    segment = Segment.objects.create(client=centre.bank, name="全部客户", rules=[])
     kwargs = {
         "": {},
+        "segment": {"pk": segment.pk},
         "campaign": {"pk": campaign.pk},
         "assignment": {"pk": assignment.pk},
         "action": {"name": "resume"},
