@@ -52,7 +52,10 @@ class VipLevel(models.TextChoices):
 
 
 class Customer(models.Model):
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="customers")
+    # No index of its own: the (client, customer_key) constraint's index starts with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="customers", db_index=False
+    )
     customer_key = models.CharField(_("customer id"), max_length=64)
     name = models.CharField(_("name"), max_length=100)
     gender = models.CharField(
@@ -127,7 +130,10 @@ class PhoneKind(models.TextChoices):
 
 
 class PhoneNumber(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    # Indexed by the (customer, e164) constraint, which starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     e164 = models.CharField(_("number"), max_length=20)
     extension = models.CharField(_("extension"), max_length=10, blank=True)
     kind = models.CharField(_("type"), max_length=10, choices=PhoneKind.choices)
@@ -158,7 +164,10 @@ class PhoneNumber(models.Model):
 
 
 class EmailAddress(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    # Indexed by the (customer, address) constraint, which starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="emails", db_index=False
+    )
     address = models.EmailField(_("e-mail"))
     is_primary = models.BooleanField(_("primary"), default=False)
     source = models.CharField(_("source"), max_length=10, blank=True)
@@ -251,7 +260,10 @@ class ConsentEvent(models.Model):
     latest event; these rows are the history behind them and are never changed.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    # Indexed by consent_customer_at, which starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents", db_index=False
+    )
     granted = models.BooleanField(_("granted"))
     source = models.CharField(_("source"), max_length=100)
     at = models.DateTimeField(_("when"), default=timezone.now)
@@ -273,7 +285,10 @@ class ConsentEvent(models.Model):
 class Holding(models.Model):
     """A product the customer already holds (from the bank's or operator's systems)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
+    # Indexed by the (customer, product) constraint, which starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="holdings", db_index=False
+    )
     product = models.CharField(_("product"), max_length=60)
     since = models.DateField(_("since"), null=True, blank=True)
 
