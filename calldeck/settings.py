@@ -195,6 +195,11 @@ if REDIS_URL:
         }
     }
 
+# Largest file an import accepts from the web (MB).
+CALLDECK_IMPORT_MAX_MB = int(env_float("CALLDECK_IMPORT_MAX_MB", 200, minimum=1, maximum=10_000))
+# Run a task worker (imports, daily lists) inside the web process (`make demo`).
+CALLDECK_EMBEDDED_WORKER = env_bool("CALLDECK_EMBEDDED_WORKER", False)
+
 # Background jobs (imports, daily lists): django-tasks on its database backend; a worker
 # runs them (`manage.py db_worker`; `make demo` starts one beside the web process).
 # CALLDECK_TASKS_IMMEDIATE=true runs them in the caller instead (tests, one-off tools).
