@@ -15,6 +15,7 @@ NAV = [
     ("calldeck-campaigns", _("Campaigns"), access.CAMPAIGN_READERS),
     ("calldeck-assignments", _("Today's assignments"), access.ASSIGNERS),
     ("calldeck-kpi-today", _("Today's KPIs"), access.KPI_READERS),
+    ("calldeck-customers", _("Customers"), access.CUSTOMER_READERS),
     ("calldeck-segments", _("Segments"), access.CUSTOMER_READERS),
 ]
 

@@ -1,7 +1,8 @@
 """What the agent's desk shows, as plain data: the page and ``/api/v1/desk/state`` both use it.
 
-Numbers pass through ``access.number_for_user``, so an agent never receives a full
-customer number here, in HTML or in JSON.
+Numbers pass through ``access.number_for_user`` and e-mail addresses through
+``customers.selectors.email_for_user``, so an agent never receives a full customer
+number or address here, in HTML or in JSON.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from calldeck.campaigns.models import (
     CampaignLead,
     LeadStatus,
 )
+from calldeck.customers.selectors import email_for_user
 from calldeck.dialing.leads import agent_auto_dials, todays_campaigns
 from dialer import states
 from dialer.states import agent_allowed_events
@@ -54,11 +56,13 @@ class LeadView:
     lead_id: int
     campaign_id: int
     campaign: str
+    customer_id: int
     customer_name: str
     customer_key: str
     attempts: int
     max_attempts: int
     phones: list[PhoneView]
+    emails: list[str]  # as the agent may see them (masked)
     fields: list[tuple[str, str]]
     offer: str
     offer_price: str
@@ -179,11 +183,18 @@ def _lead_view(agent: User, lead: CampaignLead) -> LeadView:
         lead_id=lead.pk,
         campaign_id=campaign.pk,
         campaign=campaign.name,
+        customer_id=customer.pk,
         customer_name=customer.name,
         customer_key=customer.customer_key,
         attempts=lead.attempts,
         max_attempts=campaign.max_attempts,
         phones=phones,
+        emails=[
+            email_for_user(agent, address)
+            for address in customer.emails.order_by("-is_primary", "pk").values_list(
+                "address", flat=True
+            )
+        ],
         fields=fields,
         offer=offer.name if offer else "",
         offer_price=f"{offer.price:,.2f}" if offer else "",

@@ -16,8 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from calldeck.accounts import access
 from calldeck.accounts.models import User
-from calldeck.calls.models import PauseCode
+from calldeck.calls.models import AgentPresence, PauseCode
 from calldeck.campaigns.models import CallbackScope
+from calldeck.customers import selectors as customer_selectors
+from calldeck.customers import services as customer_services
+from calldeck.customers.models import PhoneKind
 from calldeck.desk import services
 from calldeck.desk.selectors import desk_state
 from calldeck.dialing.runtime import get_runtime
@@ -63,6 +66,7 @@ def _panel(
         "form": form,
         "pause_codes": PauseCode.choices,
         "callback_scopes": CallbackScope.choices,
+        "phone_kinds": PhoneKind.choices,
         "default_callback": (timezone.localtime() + dt.timedelta(hours=1)).strftime(
             "%Y-%m-%dT%H:%M"
         ),
@@ -85,6 +89,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "desk": desk_state(agent),
             "pause_codes": PauseCode.choices,
             "callback_scopes": CallbackScope.choices,
+            "phone_kinds": PhoneKind.choices,
         },
     )
 
@@ -151,3 +156,106 @@ def wrapup(request: HttpRequest) -> HttpResponse:
             form.add_error(field if field in form.fields else None, errors)
         return _panel(request, form=form, status=422)
     return _panel(request)
+
+
+# --- the customer on the desk: a number or e-mail told during the call, the history ---
+
+CUSTOMER_CHANGED = _("The customer on your desk has changed: nothing was added.")
+PHONE_ADDED = _("Number %(number)s added.")
+EMAIL_ADDED = _("E-mail address %(address)s added.")
+
+
+class PhoneAddForm(forms.Form):
+    lead = forms.IntegerField()
+    number = forms.CharField(label=_("Number"), max_length=40)
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=[("", _("Automatic")), *PhoneKind.choices], required=False
+    )
+
+
+class EmailAddForm(forms.Form):
+    lead = forms.IntegerField()
+    address = forms.CharField(label=_("E-mail"), max_length=254)
+
+
+def _desk_customer(agent: User, lead_id: object) -> int | None:
+    """The customer of the lead on the agent's desk, if that is still lead ``lead_id``."""
+    presence = AgentPresence.objects.filter(agent=agent)
+    held = presence.values_list("lead_id", "lead__customer_id").first()
+    if held is None or held[0] is None or str(held[0]) != str(lead_id):
+        return None
+    return held[1]
+
+
+def _contact(
+    request: HttpRequest,
+    *,
+    forms_shown: dict[str, forms.Form] | None = None,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    state = desk_state(_agent(request))
+    context = {
+        "desk": state,
+        "lead": state.lead,
+        "contact_notice": notice,
+        "contact_error": error,
+        "phone_kinds": PhoneKind.choices,
+        **(forms_shown or {}),
+    }
+    return render(request, "desk/_contact.html", context, status=status)
+
+
+@require_POST
+@access.role_required(access.DESK_USERS)
+def customer_add(request: HttpRequest, what: str) -> HttpResponse:
+    """Add a number or an e-mail address to the customer on the desk; answers the section.
+
+    The form names the lead it was shown for: if the desk has moved on to another
+    customer since (the dialer put a new call through), nothing is added to the wrong one.
+    """
+    agent = _agent(request)
+    form_classes: dict[str, type[forms.Form]] = {"phone": PhoneAddForm, "email": EmailAddForm}
+    if what not in form_classes:
+        return HttpResponse(status=404)
+    form = form_classes[what](request.POST)
+    shown = {f"{what}_form": form}
+    if not form.is_valid():
+        return _contact(request, forms_shown=shown, status=422)
+    data = form.cleaned_data
+    customer_id = _desk_customer(agent, data["lead"])
+    if customer_id is None:
+        return _contact(request, error=str(CUSTOMER_CHANGED), status=409)
+    customer = customer_selectors.customer_get_for_user(agent, customer_id)
+    try:
+        if what == "phone":
+            phone = customer_services.customer_phone_add(
+                actor=agent, customer=customer, number=data["number"], kind=data["kind"]
+            )
+            notice = PHONE_ADDED % {"number": access.number_for_user(agent, phone.e164)}
+        else:
+            email = customer_services.customer_email_add(
+                actor=agent, customer=customer, address=data["address"]
+            )
+            address = customer_selectors.email_for_user(agent, email.address)
+            notice = EMAIL_ADDED % {"address": address}
+    except ValidationError as invalid:
+        for field, errors in invalid.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _contact(request, forms_shown=shown, status=422)
+    return _contact(request, notice=str(notice))
+
+
+@require_GET
+@access.role_required(access.DESK_USERS)
+def customer_history(request: HttpRequest) -> HttpResponse:
+    """Every contact with the customer on the desk, across campaigns, numbers masked."""
+    agent = _agent(request)
+    customer_id = _desk_customer(agent, request.GET.get("lead", ""))
+    context: dict[str, object] = {"changed": True}
+    if customer_id is not None:
+        customer = customer_selectors.customer_get_for_user(agent, customer_id)
+        calls, total = customer_selectors.customer_calls(agent, customer)
+        context = {"calls": calls, "total": total, "changed": False}
+    return render(request, "desk/_history.html", context)

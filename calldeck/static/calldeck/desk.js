@@ -10,7 +10,8 @@
   let pending = false;  // a change arrived while the agent was filling in the wrap-up
 
   function refresh() {
-    if (document.activeElement && document.activeElement.closest && document.activeElement.closest("#wrapup-form")
+    if (document.activeElement && document.activeElement.closest
+        && document.activeElement.closest("#wrapup-form, [data-desk-typing]")
         && document.activeElement.tagName !== "BUTTON") {
       // Never swap the form away under the agent's fingers; the next change will refresh.
       pending = true;
@@ -31,6 +32,7 @@
     return m ? parseFloat(m[1]) : 0;
   }
   document.body.addEventListener("htmx:beforeSwap", function (e) {
+    if (e.detail.target !== desk) return;  // a section of the panel answers for itself
     const html = e.detail.serverResponse || "";
     const version = versionOf(html);
     if ((version && version < shown) || html === shownHtml) { e.detail.shouldSwap = false; return; }
@@ -98,6 +100,7 @@
     const t = e.target;
     const typing = t && (t.tagName === "INPUT" && t.type !== "radio" || t.tagName === "TEXTAREA" || t.tagName === "SELECT");
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      if (t && t.closest && t.closest("[data-desk-typing]")) return;  // a form of its own
       const form = document.getElementById("wrapup-form");
       if (form) { e.preventDefault(); htmx.trigger(form, "submit"); }
       return;
