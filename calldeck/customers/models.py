@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from calldeck.accounts.models import Client
 
@@ -124,7 +125,7 @@ class Customer(models.Model):
 
 class PhoneKind(models.TextChoices):
     MOBILE = "mobile", _("Mobile")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("phone number type", "Home")
     WORK = "work", _("Work")
     OTHER = "other", _("Other")
 
