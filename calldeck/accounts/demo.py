@@ -45,6 +45,7 @@ from calldeck.campaigns.models import (
     LeadStatus,
     Offer,
 )
+from calldeck.customers.demo import customer_data_demo_create
 from calldeck.customers.models import (
     BlockKind,
     ContactBlock,
@@ -648,8 +649,12 @@ def demo_load(*, seed: int = DEMO_SEED) -> DemoLoadResult:
         _bank_create(today=today, now=now, rng=rng, used=used)
         _insurer_create(today=today, now=now, rng=rng, used=used)
         # After the insurer, so the bank's and the insurer's customers stay as they were.
-        _wealth_create(
-            bank=Client.objects.get(code=DEMO_CLIENT_CODE), today=today, now=now, rng=rng, used=used
+        bank = Client.objects.get(code=DEMO_CLIENT_CODE)
+        _wealth_create(bank=bank, today=today, now=now, rng=rng, used=used)
+        customer_data_demo_create(
+            client=bank,
+            admin=User.objects.get(username="admin_data"),
+            manager=User.objects.get(username="manager"),
         )
         created = True
     added = assignments_ensure_today(today=today)
