@@ -31,13 +31,53 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_URL = "postgres://postgres@127.0.0.1:5432/calldeck_bench_import"
 
-HEADERS = ["客户编号", "姓名", "性别", "手机", "电话", "邮箱", "出生日期", "城市", "价值等级", "持有产品"]
+HEADERS = [
+    "客户编号",
+    "姓名",
+    "性别",
+    "手机",
+    "电话",
+    "邮箱",
+    "出生日期",
+    "城市",
+    "价值等级",
+    "持有产品",
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红飞鹏辉建国志宇浩然晨雨欣怡子轩"
-CITIES = ["北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "重庆", "天津", "苏州"]
+CITIES = [
+    "北京",
+    "上海",
+    "广州",
+    "深圳",
+    "杭州",
+    "成都",
+    "武汉",
+    "西安",
+    "南京",
+    "重庆",
+    "天津",
+    "苏州",
+]
 AREA = {"北京": "010", "上海": "021", "广州": "020", "深圳": "0755", "杭州": "0571", "成都": "028"}
 PRODUCTS = ["信用卡", "储蓄卡", "理财", "基金", "保险", "房贷", "车贷"]
-PREFIXES = ["138", "139", "136", "137", "135", "150", "151", "152", "158", "159", "186", "187", "188", "177", "199"]
+PREFIXES = [
+    "138",
+    "139",
+    "136",
+    "137",
+    "135",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "186",
+    "187",
+    "188",
+    "177",
+    "199",
+]
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -87,11 +127,35 @@ def generate(path: Path, rows: int, seed: int = 4) -> dict[str, int]:
                 if kind == 0:  # a new customer without a name
                     cells = [f"K{n:09d}", "", "男", _mobile(rng, n), "", "", "", "", "", ""]
                 elif kind == 1:  # no customer id, and Excel damaged the only number
-                    cells = ["", "某某", "女", f"1.{rng.randint(10000, 99999)}E+10", "", "", "", "", "", ""]
+                    cells = [
+                        "",
+                        "某某",
+                        "女",
+                        f"1.{rng.randint(10000, 99999)}E+10",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                    ]
                 elif kind == 2:  # no customer id, invalid number
                     cells = ["", "某某", "女", f"{rng.randint(100, 99999)}", "", "", "", "", "", ""]
                 else:  # stray cells past the header
-                    cells = [f"K{n:09d}", "某某", "男", _mobile(rng, n), "", "", "", "", "", "", "多余", "列"]
+                    cells = [
+                        f"K{n:09d}",
+                        "某某",
+                        "男",
+                        _mobile(rng, n),
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "多余",
+                        "列",
+                    ]
             elif roll < 0.08 and issued:
                 duplicate += 1
                 n = issued[rng.randrange(len(issued))]
@@ -100,8 +164,10 @@ def generate(path: Path, rows: int, seed: int = 4) -> dict[str, int]:
                 n = i
                 issued.append(n)
                 city = CITIES[n % len(CITIES)]
-                name = SURNAMES[n % len(SURNAMES)] + GIVEN[(n // 7) % len(GIVEN)] + (
-                    GIVEN[(n // 11) % len(GIVEN)] if n % 3 else ""
+                name = (
+                    SURNAMES[n % len(SURNAMES)]
+                    + GIVEN[(n // 7) % len(GIVEN)]
+                    + (GIVEN[(n // 11) % len(GIVEN)] if n % 3 else "")
                 )
                 phone = ""
                 if city in AREA and rng.random() < 0.15:
@@ -182,7 +248,10 @@ def _child(path: str) -> None:
                 "summary": result.summary,
                 "customers": Customer.objects.count(),
                 "phones": PhoneNumber.objects.count(),
-                "report_lines": sum(1 for _ in open(path + ".report.csv", encoding="utf-8")) - 1,
+                "report_lines": len(
+                    Path(path + ".report.csv").read_text(encoding="utf-8").splitlines()
+                )
+                - 1,
             },
             ensure_ascii=False,
         )
@@ -219,25 +288,33 @@ def main() -> None:
         path = Path(tmp) / "customers-gbk.csv"
         started = time.perf_counter()
         made = generate(path, args.rows)
-        print(f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
-              f"in {time.perf_counter() - started:.1f} s: {made}")
+        print(
+            f"generated {args.rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - started:.1f} s: {made}"
+        )
         results: dict[str, dict[str, object]] = {}
         for db in dbs:
             var = Path(tmp) / db
             var.mkdir()
             _prepare(db, var)
             first = _run(db, var, path)
-            print(f"{db}: first import {first['seconds']} s, peak {first['peak_mib']} MiB, "
-                  f"{json.dumps(first['summary'], ensure_ascii=False)}")
+            print(
+                f"{db}: first import {first['seconds']} s, peak {first['peak_mib']} MiB, "
+                f"{json.dumps(first['summary'], ensure_ascii=False)}"
+            )
             second = _run(db, var, path)
-            print(f"{db}: second import {second['seconds']} s, "
-                  f"{json.dumps(second['summary'], ensure_ascii=False)}")
+            print(
+                f"{db}: second import {second['seconds']} s, "
+                f"{json.dumps(second['summary'], ensure_ascii=False)}"
+            )
             results[db] = {"first": first, "second": second, "goal_seconds": goals[db]}
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = {
         "rows": args.rows,
         "file": made,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
         "results": results,
     }
     Path(args.out).with_suffix(".json").write_text(
@@ -259,7 +336,8 @@ def _markdown(record: dict[str, object]) -> str:
         "many ways. Each import runs in its own process on a fresh database; the second "
         "import of the same file must change nothing.",
         "",
-        "| database | first import | goal | peak memory (goal < 1024 MiB) | created | merged | rejected | warnings | second import | second: created / updated |",
+        "| database | first import | goal | peak memory (goal < 1024 MiB) | created | merged "
+        "| rejected | warnings | second import | second: created / updated |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for db, r in record["results"].items():  # type: ignore[attr-defined]
@@ -275,9 +353,11 @@ def _markdown(record: dict[str, object]) -> str:
     lines += ["", "Rejected and warned, by reason (first import):", ""]
     for db, r in record["results"].items():  # type: ignore[attr-defined]
         s1 = r["first"]["summary"]
-        lines.append(f"- {db}: rejected {json.dumps(s1['rejected'], ensure_ascii=False)}; "
-                     f"warnings {json.dumps(s1['warnings'], ensure_ascii=False)}; "
-                     f"report lines {r['first']['report_lines']:,}")
+        lines.append(
+            f"- {db}: rejected {json.dumps(s1['rejected'], ensure_ascii=False)}; "
+            f"warnings {json.dumps(s1['warnings'], ensure_ascii=False)}; "
+            f"report lines {r['first']['report_lines']:,}"
+        )
     return "\n".join(lines) + "\n"
 
 
