@@ -69,7 +69,7 @@ demo: venv compilemessages | $(CALLDECK_VAR_DIR)
 	$(DEMO_ENV) $(PY) manage.py load_demo
 	@echo
 	@echo "CallDeck demo: http://$(HOST):$(PORT)/  (Django admin: /ops/admin/, Ctrl-C to stop)"
-	$(DEMO_ENV) CALLDECK_EMBEDDED_DIALER=true exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) calldeck.asgi:application
+	$(DEMO_ENV) CALLDECK_EMBEDDED_DIALER=true CALLDECK_EMBEDDED_WORKER=true exec $(VENV)/bin/daphne -b $(HOST) -p $(PORT) calldeck.asgi:application
 
 # In CI the browser tests must run, never skip: install what they need.
 browser-deps:

@@ -21,3 +21,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# `make demo`: a task worker in this process (imports, daily lists); off unless
+# CALLDECK_EMBEDDED_WORKER is set.
+from calldeck.worker import start_embedded  # noqa: E402
+
+start_embedded()

@@ -19,6 +19,12 @@ def fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def private_media(settings, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    # Uploaded files and reports of a test go to a scratch folder, never to var/.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def english(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
     # Tests read messages in English, in services and in pages (a request without a
     # language gets LANGUAGE_CODE); tests/test_i18n.py checks the Chinese side.

@@ -17,6 +17,7 @@ NAV = [
     ("calldeck-kpi-today", _("Today's KPIs"), access.KPI_READERS),
     ("calldeck-customers", _("Customers"), access.CUSTOMER_READERS),
     ("calldeck-segments", _("Segments"), access.CUSTOMER_READERS),
+    ("calldeck-imports", _("Imports"), access.IMPORTERS),
 ]
 
 
