@@ -29,6 +29,7 @@ CUSTOMER_READERS = frozenset(
 )
 SEGMENT_EDITORS = frozenset({Role.DATA_ADMIN, Role.CAMPAIGN_MANAGER})
 IMPORTERS = frozenset({Role.DATA_ADMIN})
+LIST_LOADERS = frozenset({Role.CAMPAIGN_MANAGER, Role.DATA_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ RULES: dict[str, Rule] = {
     "calldeck-segment-edit": Rule("GET", SEGMENT_EDITORS, "segment"),
     "calldeck-segment-delete": Rule("GET", SEGMENT_EDITORS, "segment"),
     "calldeck-segment-count": Rule("POST", SEGMENT_EDITORS),
+    "calldeck-campaign-load": Rule("GET", LIST_LOADERS, "campaign"),
+    "calldeck-campaign-pilot-draw": Rule("POST", LIST_LOADERS, "campaign"),
+    "calldeck-campaign-pilot-roll-out": Rule("POST", LIST_LOADERS, "campaign"),
+    "calldeck-campaign-daily-rule": Rule("POST", ASSIGNERS, "campaign"),
+    "calldeck-campaign-daily-build": Rule("POST", ASSIGNERS, "campaign"),
     "calldeck-imports": Rule("GET", IMPORTERS),
     "calldeck-import-new": Rule("GET", IMPORTERS),
     "calldeck-import-mapping": Rule("GET", IMPORTERS),

@@ -391,6 +391,12 @@ def campaign_transition(*, actor: User, campaign: Campaign, to_status: str) -> C
                 }
             )
 
+    if to_status == S.ACTIVE:
+        # Going live ends the pilot: the list waiting for the roll-out is dialed too.
+        from calldeck.campaigns.lists import pilot_roll_out
+
+        pilot_roll_out(actor=actor, campaign=campaign)
+
     campaign.status = to_status
     campaign.updated_at = timezone.now()
     campaign.save(update_fields=["status", "updated_at"])

@@ -30,6 +30,7 @@ from calldeck.accounts.models import Client, User
 from calldeck.campaigns import assignments as assignment_services
 from calldeck.campaigns import forms, selectors, services
 from calldeck.campaigns.holidays import holiday_years_missing
+from calldeck.campaigns.list_views import list_sections
 from calldeck.campaigns.models import (
     DIALABLE_STATUSES,
     PREVIEW_FIELD_CHOICES,
@@ -257,7 +258,10 @@ def _detail_context(request: AuthenticatedHttpRequest, campaign: Campaign) -> di
 @require_GET
 def campaign_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_user(request.user, pk)
-    return render(request, "campaigns/detail.html", _detail_context(request, campaign))
+    context = _detail_context(request, campaign)
+    # The list, pilot and daily-list sections (campaigns.list_views).
+    context.update(list_sections(request.user, campaign))
+    return render(request, "campaigns/detail.html", context)
 
 
 def _redirect_detail(campaign: Campaign) -> HttpResponseRedirect:
