@@ -30,7 +30,8 @@ Every test is an ``Exists()`` subquery on an indexed column, so a classification
 SELECT whatever the list. Candidates given as ids (possibly a million, from a file) are
 read in chunks of ``CHUNK`` ids; a queryset is counted with one ``GROUP BY`` for the
 preview and walked in chunks by primary key for the load. New leads are written with
-``bulk_create``; nothing runs a query per customer.
+``calldeck.bulk.bulk_insert`` (plain rows: executemany or COPY); nothing runs a query per
+customer.
 
 The pilot (seed 004 第三步 4) is a seeded random sample of the list dialed first: while
 a campaign with a pilot is in status pilot only the ``PILOT`` leads are dialed
@@ -45,12 +46,13 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -62,12 +64,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import DatabaseDefault, RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calldeck.accounts import access
 from calldeck.accounts.models import User
 from calldeck.audit.services import audit_record
+from calldeck.bulk import bulk_insert
 from calldeck.calls.models import Call, Direction
 from calldeck.campaigns.models import (
     Campaign,
@@ -94,9 +98,9 @@ from calldeck.customers.models import (
 
 S = CampaignStatus
 
-# Ids classified per query, and leads written per INSERT.
+# Ids written to the id table per INSERT, classified rows read per fetch, leads written
+# per INSERT.
 CHUNK = 5000
-BATCH = 1000
 
 ALREADY_LOADED = "already_loaded"
 # Exclusion reasons in the order they are tested and shown; the first that applies wins.
@@ -239,18 +243,54 @@ def _check_input(customers: QuerySet[Customer] | None, customer_ids: Any) -> Non
 
 
 def _id_chunks(customer_ids: Iterable[int]) -> Iterator[list[int]]:
-    """The ids in chunks of at most ``CHUNK``, each id once (a file may repeat a customer)."""
-    seen: set[int] = set()
+    """The ids in chunks of at most ``CHUNK``."""
     iterator = iter(customer_ids)
-    while raw := list(islice(iterator, CHUNK)):
-        chunk = []
-        for value in raw:
-            pk = int(value)
-            if pk not in seen:
-                seen.add(pk)
-                chunk.append(pk)
-        if chunk:
-            yield chunk
+    while chunk := [int(value) for value in islice(iterator, CHUNK)]:
+        yield chunk
+
+
+@contextmanager
+def _id_table(customer_ids: Iterable[int]) -> Iterator[tuple[str, int]]:
+    """The ids in a temporary table of this connection: (its quoted name, distinct ids).
+
+    Candidates given as ids — a million from a file — become one more table to join, so
+    that they are classified by the same single query as a segment, not by a query per
+    chunk that would scan the subqueries' tables again each time. Written in chunks of
+    ``CHUNK``; a repeated id is kept once. Use inside a transaction: on an error its
+    rollback drops the table (DDL is transactional on SQLite and PostgreSQL).
+    """
+    table = connection.ops.quote_name(f"calldeck_list_ids_{secrets.token_hex(6)}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint PRIMARY KEY)")
+        for chunk in _id_chunks(customer_ids):
+            values = ", ".join(["(%s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (id) VALUES {values} ON CONFLICT DO NOTHING",  # noqa: S608
+                chunk,
+            )
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        given = int(cursor.fetchone()[0])
+    yield table, given
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {table}")
+
+
+@contextmanager
+def _candidates(
+    campaign: Campaign,
+    *,
+    customers: QuerySet[Customer] | None,
+    customer_ids: Iterable[int] | None,
+) -> Iterator[tuple[QuerySet[Customer], int | None]]:
+    """The candidates as one queryset of the campaign's client; and, for ids, how many
+    distinct ids were given (to count those that are not the client's customers)."""
+    if customers is not None:
+        yield customers.filter(client_id=campaign.client_id).order_by(), None
+        return
+    assert customer_ids is not None
+    with _id_table(customer_ids) as (table, given):
+        ids = RawSQL(f"SELECT id FROM {table}", ())  # noqa: S608, S611
+        yield Customer.objects.filter(client_id=campaign.client_id, pk__in=ids), given
 
 
 def _counts(rows: Iterable[tuple[str, int]]) -> tuple[Counter[str], int]:
@@ -271,6 +311,7 @@ def _preview_from(counter: Counter[str], *, candidates: int, unknown: int) -> Lo
     )
 
 
+@transaction.atomic
 def list_load_preview(
     *,
     campaign: Campaign,
@@ -283,7 +324,8 @@ def list_load_preview(
     """How many of the candidates a load would put in, and why the others would stay out.
 
     Each candidate is counted once, under the first reason that applies (see the module
-    docstring for the order). Customers of another client are never candidates.
+    docstring for the order), by one ``GROUP BY`` query. Customers of another client are
+    never candidates; ids that are not the client's customers are counted as ``unknown``.
     """
     _check_input(customers, customer_ids)
     _check_days(contacted_within_days)
@@ -291,82 +333,49 @@ def list_load_preview(
     reason = _reason(
         campaign, now=now, contacted_within_days=contacted_within_days, reload_done=reload_done
     )
-    counter: Counter[str] = Counter()
-    unknown = 0
-    if customers is not None:
+    with _candidates(campaign, customers=customers, customer_ids=customer_ids) as (qs, given):
         rows = (
-            customers.filter(client_id=campaign.client_id)
-            .order_by()
-            .annotate(reason=reason)
+            qs.annotate(reason=reason)
             .values("reason")
             .annotate(n=Count("pk"))
+            .order_by()
             .values_list("reason", "n")
         )
         counter, candidates = _counts(rows)
-    else:
-        assert customer_ids is not None
-        candidates = 0
-        for chunk in _id_chunks(customer_ids):
-            rows = (
-                Customer.objects.filter(client_id=campaign.client_id, pk__in=chunk)
-                .annotate(reason=reason)
-                .values("reason")
-                .annotate(n=Count("pk"))
-                .order_by()
-                .values_list("reason", "n")
-            )
-            chunk_counter, found = _counts(rows)
-            counter.update(chunk_counter)
-            candidates += found
-            unknown += len(chunk) - found
+    unknown = given - candidates if given is not None else 0
     return _preview_from(counter, candidates=candidates, unknown=unknown)
 
 
 # --- loading ---------------------------------------------------------------------------
 
-Row = tuple[int, str, bool]  # customer id, first reason ("" = load it), re-arm its lead
 
+def _leads_insert(template: CampaignLead, customer_ids: list[int]) -> None:
+    """One lead per customer id, every other column as in ``template``.
 
-def _classified(
-    campaign: Campaign,
-    *,
-    customers: QuerySet[Customer] | None,
-    customer_ids: Iterable[int] | None,
-    reason: Case,
-    reload_done: bool,
-) -> Iterator[tuple[list[Row], int]]:
-    """The candidates in chunks, each row with its reason; and how many ids were unknown."""
-    finished = Exists(
-        CampaignLead.objects.filter(campaign_id=campaign.pk, customer_id=OuterRef("pk"))
-    )
-    rearm = finished if reload_done else Value(False)
-    if customers is not None:
-        # Walked by primary key, so that each chunk is one indexed range and the leads
-        # written for one chunk never change what the next one reads.
-        ordered = (
-            customers.filter(client_id=campaign.client_id)
-            .order_by("pk")
-            .annotate(reason=reason, rearm=rearm)
-            .values_list("pk", "reason", "rearm")
-        )
-        last: int | None = None
-        while True:
-            page = ordered if last is None else ordered.filter(pk__gt=last)
-            rows = list(page[:CHUNK])
-            if not rows:
-                return
-            yield rows, 0
-            if len(rows) < CHUNK:
-                return
-            last = rows[-1][0]
-    assert customer_ids is not None
-    for chunk in _id_chunks(customer_ids):
-        rows = list(
-            Customer.objects.filter(client_id=campaign.client_id, pk__in=chunk)
-            .annotate(reason=reason, rearm=rearm)
-            .values_list("pk", "reason", "rearm")
-        )
-        yield rows, len(chunk) - len(rows)
+    Each column is prepared for the database once, and the rows are written as plain
+    tuples (``calldeck.bulk.bulk_insert``: COPY on PostgreSQL); ``bulk_create`` prepared
+    every column of every row in Python, which was most of a large load's time. A column
+    whose value is None is left to its NULL default.
+    """
+    columns: list[str] = []
+    values: list[Any] = []
+    at = -1
+    for model_field in CampaignLead._meta.concrete_fields:
+        column = str(model_field.column)
+        if model_field.primary_key:
+            continue
+        if model_field.attname == "customer_id":
+            at = len(values)
+            columns.append(column)
+            values.append(None)
+            continue
+        value = getattr(template, model_field.attname)
+        if value is None or isinstance(value, DatabaseDefault):
+            continue
+        columns.append(column)
+        values.append(model_field.get_db_prep_save(value, connection))
+    before, after = tuple(values[:at]), tuple(values[at + 1 :])
+    bulk_insert(CampaignLead, columns, ((*before, pk, *after) for pk in customer_ids))
 
 
 def _candidates_default(
@@ -384,7 +393,7 @@ def _candidates_default(
 
         return segment_customers(segment), None
     if import_job is not None:
-        from calldeck.customers.importing.job_files import job_customer_ids
+        from calldeck.customers.importing import job_customer_ids
 
         return None, job_customer_ids(import_job)
     return None, None
@@ -434,7 +443,9 @@ def list_load(
     ``unknown`` ids too). ``actor`` None is the system (the daily lists), which is not
     checked for permission; anyone else needs a list loader's role for the client.
 
-    Takes the campaign's row lock, so two loads into one campaign queue.
+    One query classifies every candidate; its rows are read ``CHUNK`` at a time and each
+    chunk's leads are written by one INSERT. Takes the campaign's row lock, so two loads
+    into one campaign queue.
     """
     if actor is not None:
         _require(actor, access.LIST_LOADERS, campaign.client_id)
@@ -465,56 +476,55 @@ def list_load(
         created_by=actor,
         created_at=now,
     )
+    template = CampaignLead(
+        campaign_id=campaign.pk,
+        phase=phase,
+        list_load=load,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
     reason = _reason(
         campaign, now=now, contacted_within_days=contacted_within_days, reload_done=reload_done
     )
+    # A finished lead of this campaign: with ``reload_done`` it is re-armed, not duplicated.
+    finished = Exists(
+        CampaignLead.objects.filter(campaign_id=campaign.pk, customer_id=OuterRef("pk"))
+    )
     counter: Counter[str] = Counter()
-    unknown = 0
-    for rows, missing in _classified(
-        campaign,
-        customers=customers,
-        customer_ids=customer_ids,
-        reason=reason,
-        reload_done=reload_done,
-    ):
-        unknown += missing
-        fresh: list[int] = []
-        rearm: list[int] = []
-        for pk, why, again in rows:
-            counter[why] += 1
-            if not why:
-                (rearm if again else fresh).append(pk)
-        CampaignLead.objects.bulk_create(
-            (
-                CampaignLead(
-                    campaign_id=campaign.pk,
-                    customer_id=pk,
+    with _candidates(campaign, customers=customers, customer_ids=customer_ids) as (qs, given):
+        rows = (
+            qs.annotate(reason=reason, rearm=finished if reload_done else Value(False))
+            .values_list("pk", "reason", "rearm")
+            .iterator(chunk_size=CHUNK)
+        )
+        while chunk := list(islice(rows, CHUNK)):
+            fresh: list[int] = []
+            rearm: list[int] = []
+            for pk, why, again in chunk:
+                counter[why] += 1
+                if not why:
+                    (rearm if again else fresh).append(pk)
+            if fresh:
+                _leads_insert(template, fresh)
+            if rearm:
+                # A customer met again (next year's birthday): their finished lead restarts.
+                CampaignLead.objects.filter(campaign_id=campaign.pk, customer_id__in=rearm).update(
+                    status=LeadStatus.NEW,
+                    done_reason="",
                     phase=phase,
                     list_load=load,
+                    attempts=0,
                     next_attempt_at=now,
-                    created_at=now,
+                    assigned_agent=None,
+                    claimed_by=None,
+                    claimed_by_dialer="",
+                    claimed_at=None,
                     updated_at=now,
                 )
-                for pk in fresh
-            ),
-            batch_size=BATCH,
-        )
-        if rearm:
-            # A finished lead of a customer met again (next year's birthday) starts over.
-            CampaignLead.objects.filter(campaign_id=campaign.pk, customer_id__in=rearm).update(
-                status=LeadStatus.NEW,
-                done_reason="",
-                phase=phase,
-                list_load=load,
-                attempts=0,
-                next_attempt_at=now,
-                assigned_agent=None,
-                claimed_by=None,
-                claimed_by_dialer="",
-                claimed_at=None,
-                updated_at=now,
-            )
-    preview = _preview_from(counter, candidates=sum(counter.values()), unknown=unknown)
+    candidates = sum(counter.values())
+    unknown = given - candidates if given is not None else 0
+    preview = _preview_from(counter, candidates=candidates, unknown=unknown)
     load.candidates = preview.candidates
     load.loaded = preview.loadable
     load.excluded = {**preview.excluded, ALREADY_LOADED: preview.already_loaded}

@@ -46,6 +46,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from calldeck.accounts.models import Client, User
+from calldeck.bulk import bulk_insert
 from calldeck.customers.importing.cleaning import (
     DATES,
     MOBILE,
@@ -642,19 +643,7 @@ class _Sql:
     def insert(
         self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
-        if not rows:
-            return
-        qn = self.ops.quote_name
-        # Table and column names come from the models, never from the file.
-        table, names = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
-        with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                return
-            statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-            cursor.executemany(statement, rows)
+        bulk_insert(model, columns, rows)
 
     def select(
         self,
