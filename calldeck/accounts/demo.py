@@ -33,6 +33,11 @@ from calldeck.campaigns.defaults import (
     disposition_set_create_standard,
     retry_rules_create_standard,
 )
+from calldeck.campaigns.demo_daily import (
+    DAILY_CAMPAIGN_NAME,
+    daily_campaign_demo_build,
+    daily_campaign_demo_create,
+)
 from calldeck.campaigns.holidays import holidays_load
 from calldeck.campaigns.models import (
     CallingWindow,
@@ -71,6 +76,8 @@ WEALTH_CUSTOMERS = 300
 WEALTH_CAMPAIGN_NAME = "理财产品外呼"
 # Which team works which bank campaign every day.
 TEAM_CAMPAIGNS = {"一组": BANK_CAMPAIGN_NAME, "二组": WEALTH_CAMPAIGN_NAME}
+# Team 一组 also calls the day's birthday list, after its main campaign.
+TEAM_SECOND_CAMPAIGNS = {"一组": DAILY_CAMPAIGN_NAME}
 INSURER_CAMPAIGN_NAME = "驾乘意外险推广"
 BATCH = 500
 
@@ -547,6 +554,29 @@ def _wealth_create(
     _leads_load(campaign, _customers_write(bank, people, account_manager=None), now=now)
 
 
+# Bank customers in no campaign yet, two born on each day of the year, some with an
+# account-opening anniversary: the daily birthday list has someone to call every day.
+BIRTHDAY_PEOPLE = 732
+
+
+def _birthday_people_create(*, bank: Client, rng: random.Random, used: set[str]) -> None:
+    people = people_generate(rng, BIRTHDAY_PEOPLE, key_prefix="D", used=used, bank=False)
+    for i, person in enumerate(people):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=i // 2)  # 2024 has a 29 February
+        year = rng.randint(1960, 2000)
+        try:
+            person.birthday = day.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            person.birthday = dt.date(year, 2, 28)
+    customers = _customers_write(bank, people, account_manager=None)
+    for i, customer in enumerate(customers):
+        if i % 3 == 0:
+            customer.customer_since = customer.birthday.replace(  # type: ignore[union-attr]
+                year=rng.randint(2008, 2020), day=min(customer.birthday.day, 28)  # type: ignore[union-attr]
+            )
+    Customer.objects.bulk_update(customers[::3], ["customer_since"])
+
+
 def _insurer_create(
     *, today: dt.date, now: dt.datetime, rng: random.Random, used: set[str]
 ) -> None:
@@ -602,6 +632,16 @@ def assignments_ensure_today(*, today: dt.date) -> int:
             defaults={"priority": 1, "daily_target": 240, "created_by": supervisor},
         )
         added += created
+        second = TEAM_SECOND_CAMPAIGNS.get(team.name)
+        daily = Campaign.objects.filter(client__code=DEMO_CLIENT_CODE, name=second).first()
+        if second and daily is not None:
+            _assignment, created = CampaignAssignment.objects.get_or_create(
+                campaign=daily,
+                team=team,
+                day=today,
+                defaults={"priority": 2, "created_by": supervisor},
+            )
+            added += created
     return added
 
 
@@ -656,8 +696,16 @@ def demo_load(*, seed: int = DEMO_SEED) -> DemoLoadResult:
             admin=User.objects.get(username="admin_data"),
             manager=User.objects.get(username="manager"),
         )
+        _birthday_people_create(bank=bank, rng=rng, used=used)
+        daily_campaign_demo_create(
+            client=bank,
+            manager=User.objects.get(username="manager"),
+            supervisor=User.objects.get(username="supervisor"),
+            today=today,
+        )
         created = True
     added = assignments_ensure_today(today=today)
+    daily_campaign_demo_build(today=today)
     holidays = holidays_load()
     return DemoLoadResult(
         created=created,

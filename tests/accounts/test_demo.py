@@ -161,6 +161,7 @@ def test_team_two_takes_the_calls_of_a_predictive_campaign() -> None:
     rows = CampaignAssignment.objects.filter(day=timezone.localdate())
     assert sorted(rows.values_list("team__name", "campaign__name")) == [
         ("一组", "信用卡分期专项营销"),
+        ("一组", "生日关怀（日常营销）"),
         ("二组", "理财产品外呼"),
     ]
 
@@ -168,7 +169,31 @@ def test_team_two_takes_the_calls_of_a_predictive_campaign() -> None:
 def test_it_assigns_both_teams_today() -> None:
     load()
     rows = CampaignAssignment.objects.filter(day=timezone.localdate())
-    assert sorted(rows.values_list("team__name", "priority")) == [("一组", 1), ("二组", 1)]
+    # Team 一组 also calls the day's birthday list, after its main campaign.
+    assert sorted(rows.values_list("team__name", "priority")) == [
+        ("一组", 1),
+        ("一组", 2),
+        ("二组", 1),
+    ]
+
+
+def test_it_builds_the_days_birthday_list() -> None:
+    load()
+    campaign = Campaign.objects.get(client=bank(), name="生日关怀（日常营销）")
+    today = timezone.localdate()
+    run = campaign.daily_runs.get(day=today)
+    leads = list(campaign.leads.select_related("customer"))
+    assert run.list_load is not None and len(leads) == run.list_load.loaded >= 2
+
+    def on_today(day: dt.date | None) -> bool:
+        return day is not None and (day.month, day.day) == (today.month, today.day)
+
+    assert all(
+        on_today(lead.customer.birthday) or on_today(lead.customer.customer_since)
+        for lead in leads
+    )
+    # Round robin over team 一组's agents.
+    assert sum(run.assigned.values()) == len(leads)
 
 
 def test_it_prints_the_logins() -> None:
@@ -195,11 +220,17 @@ def test_it_adds_only_the_new_days_assignments_when_run_on_a_later_day() -> None
         load()
         today = timezone.localdate()
     after = counts()
-    # Assignments are per day: the rerun adds tomorrow's two and nothing else.
-    assert after["CampaignAssignment"] == before["CampaignAssignment"] + 2
-    assert CampaignAssignment.objects.filter(day=today).count() == 2
-    assert {k: v for k, v in after.items() if k != "CampaignAssignment"} == {
-        k: v for k, v in before.items() if k != "CampaignAssignment"
+    # Assignments are per day: the rerun adds tomorrow's three, and tomorrow's birthday
+    # list (its leads, its list load and its run), and nothing else.
+    assert after["CampaignAssignment"] == before["CampaignAssignment"] + 3
+    assert CampaignAssignment.objects.filter(day=today).count() == 3
+    daily = Campaign.objects.get(name="生日关怀（日常营销）")
+    tomorrow = daily.daily_runs.get(day=today)
+    assert tomorrow.list_load is not None
+    assert after["CampaignLead"] == before["CampaignLead"] + tomorrow.list_load.loaded
+    per_day = {"CampaignAssignment", "CampaignLead"}
+    assert {k: v for k, v in after.items() if k not in per_day} == {
+        k: v for k, v in before.items() if k not in per_day
     }
 
 
