@@ -288,5 +288,6 @@ LOGGING: dict[str, object] = {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
     },
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The embedded task worker logs each poll at INFO; keep its warnings only.
+    "loggers": {"axes": {"level": "WARNING"}, "django_tasks_db": {"level": "WARNING"}},
 }

@@ -28,6 +28,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items = []
     for name, label, roles in NAV:
         if access.has_role(user, roles):
-            url = reverse(name)
-            items.append({"url": url, "label": label, "active": request.path.startswith(url)})
+            items.append({"url": reverse(name), "label": label, "active": False})
+    # The item whose address is the longest start of the page's: /customers/imports/ is
+    # Imports, not Customers.
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items}
