@@ -19,6 +19,9 @@ _EXPORTS = {
     "mapping_errors": "fields",
     "ImportFileError": "reader",
     "preview": "reader",
+    "ids_path": "job_files",
+    "job_customer_ids": "job_files",
+    "job_customer_ids_write": "job_files",
 }
 
 __all__ = sorted(_EXPORTS)
