@@ -28,10 +28,12 @@ the load is caught there.
 
 Every test is an ``Exists()`` subquery on an indexed column, so a classification is one
 SELECT whatever the list. Candidates given as ids (possibly a million, from a file) are
-read in chunks of ``CHUNK`` ids; a queryset is counted with one ``GROUP BY`` for the
-preview and walked in chunks by primary key for the load. New leads are written with
-``calldeck.bulk.bulk_insert`` (plain rows: executemany or COPY); nothing runs a query per
-customer.
+first written, ``CHUNK`` at a time, to a temporary table of the connection, which the
+SELECT joins like a segment's filter: one query per chunk would make PostgreSQL hash the
+subqueries' tables again for every chunk. The preview is that SELECT with a ``GROUP BY``;
+the load reads its rows ``CHUNK`` at a time from a cursor and writes each chunk's leads
+with ``calldeck.bulk.bulk_insert`` (plain rows: executemany or COPY). Nothing runs a
+query per customer.
 
 The pilot (seed 004 第三步 4) is a seeded random sample of the list dialed first: while
 a campaign with a pilot is in status pilot only the ``PILOT`` leads are dialed
@@ -393,7 +395,7 @@ def _candidates_default(
 
         return segment_customers(segment), None
     if import_job is not None:
-        from calldeck.customers.importing import job_customer_ids
+        from calldeck.customers.importing.job_files import job_customer_ids
 
         return None, job_customer_ids(import_job)
     return None, None
@@ -444,7 +446,7 @@ def list_load(
     checked for permission; anyone else needs a list loader's role for the client.
 
     One query classifies every candidate; its rows are read ``CHUNK`` at a time and each
-    chunk's leads are written by one INSERT. Takes the campaign's row lock, so two loads
+    chunk's leads are written by one bulk insert. Takes the campaign's row lock, so two loads
     into one campaign queue.
     """
     if actor is not None:
