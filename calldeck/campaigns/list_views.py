@@ -314,6 +314,36 @@ def list_load_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 # --- the pilot box -----------------------------------------------------------------------
 
 
+def _box_answer(
+    request: AuthenticatedHttpRequest,
+    campaign: Campaign,
+    *,
+    box: str,
+    form: forms.Form | None,
+    message: str,
+    error: str,
+) -> HttpResponse:
+    """The answer to a form of the campaign page's pilot or daily-list box: the box again
+    (htmx), or the campaign page with the message (a plain form post)."""
+    failed = bool(error or (form is not None and form.errors))
+    if not request.htmx:
+        if failed:
+            messages.error(request, error or _form_errors_text(form))
+        elif message:
+            messages.success(request, message)
+        return redirect("calldeck-campaign-detail", pk=campaign.pk)
+    context = _BOX_CONTEXTS[box](request.user, campaign)
+    if form is not None and form.errors:
+        context["form"] = form
+    context.update(message=message, error=error)
+    return render(
+        request,
+        f"campaigns/lists/_sections.html#{box}-panel",
+        {"campaign": campaign, "lists": {box: context}},
+        status=UNPROCESSABLE if failed else 200,
+    )
+
+
 def _pilot_answer(
     request: AuthenticatedHttpRequest,
     campaign: Campaign,
@@ -322,23 +352,7 @@ def _pilot_answer(
     message: str = "",
     error: str = "",
 ) -> HttpResponse:
-    failed = bool(error or (form is not None and form.errors))
-    if not request.htmx:
-        if failed:
-            messages.error(request, error or _form_errors_text(form))
-        elif message:
-            messages.success(request, message)
-        return redirect("calldeck-campaign-detail", pk=campaign.pk)
-    pilot = _pilot_context(request.user, campaign)
-    if form is not None and form.errors:
-        pilot["form"] = form
-    pilot.update(message=message, error=error)
-    return render(
-        request,
-        "campaigns/lists/_sections.html#pilot-panel",
-        {"campaign": campaign, "lists": {"pilot": pilot}},
-        status=UNPROCESSABLE if failed else 200,
-    )
+    return _box_answer(request, campaign, box="pilot", form=form, message=message, error=error)
 
 
 def _errors_text(exc: ValidationError) -> str:
@@ -394,23 +408,7 @@ def _daily_answer(
     message: str = "",
     error: str = "",
 ) -> HttpResponse:
-    failed = bool(error or (form is not None and form.errors))
-    if not request.htmx:
-        if failed:
-            messages.error(request, error or _form_errors_text(form))
-        elif message:
-            messages.success(request, message)
-        return redirect("calldeck-campaign-detail", pk=campaign.pk)
-    section = _daily_context(request.user, campaign)
-    if form is not None and form.errors:
-        section["form"] = form
-    section.update(message=message, error=error)
-    return render(
-        request,
-        "campaigns/lists/_sections.html#daily-panel",
-        {"campaign": campaign, "lists": {"daily": section}},
-        status=UNPROCESSABLE if failed else 200,
-    )
+    return _box_answer(request, campaign, box="daily", form=form, message=message, error=error)
 
 
 @access.role_required(access.ASSIGNERS)
@@ -442,3 +440,6 @@ def daily_build_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _daily_answer(request, campaign, error=_errors_text(exc))
     loaded = run.list_load.loaded if run.list_load else 0
     return _daily_answer(request, campaign, message=str(RUN_BUILT % {"loaded": loaded}))
+
+
+_BOX_CONTEXTS = {"pilot": _pilot_context, "daily": _daily_context}
