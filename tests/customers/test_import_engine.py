@@ -466,3 +466,26 @@ def test_it_says_what_is_wrong_on_the_command_line(client, tmp_path):  # type: i
         )
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_customers", str(tmp_path / "missing.csv"))
+
+
+def test_it_loads_the_imported_customers_into_a_campaign_from_the_command_line(client, tmp_path):  # type: ignore[no-untyped-def]
+    campaign = make_campaign(client=client)
+    blocked = make_customer(client=client, customer_key="C002", phones=["+8613900139000"])
+    ContactBlock.objects.create(client=client, customer=blocked, kind="dnc", reason="客户要求")
+    path = write(tmp_path, ["客户编号,姓名,手机", "C001,张三,13800138000", "C002,李四,13900139000"])
+    summary = tmp_path / "summary.json"
+
+    call_command(
+        "import_customers",
+        str(path),
+        "--campaign",
+        str(campaign.pk),
+        "--summary-json",
+        str(summary),
+        stdout=io.StringIO(),
+    )
+
+    figures = json.loads(summary.read_text(encoding="utf-8"))
+    assert figures["campaign"]["loaded"] == 1
+    assert figures["campaign"]["excluded"]["dnc"] == 1
+    assert list(campaign.leads.values_list("customer__customer_key", flat=True)) == ["C001"]
