@@ -25,7 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not user.is_authenticated:
         return {"nav_items": []}
-    items = []
+    items: list[dict[str, Any]] = []
     for name, label, roles in NAV:
         if access.has_role(user, roles):
             items.append({"url": reverse(name), "label": label, "active": False})

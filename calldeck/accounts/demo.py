@@ -570,10 +570,10 @@ def _birthday_people_create(*, bank: Client, rng: random.Random, used: set[str])
             person.birthday = dt.date(year, 2, 28)
     customers = _customers_write(bank, people, account_manager=None)
     for i, customer in enumerate(customers):
-        if i % 3 == 0:
-            customer.customer_since = customer.birthday.replace(  # type: ignore[union-attr]
-                year=rng.randint(2008, 2020), day=min(customer.birthday.day, 28)  # type: ignore[union-attr]
-            )
+        born = customer.birthday
+        if i % 3 == 0 and born is not None:
+            since_year = rng.randint(2008, 2020)
+            customer.customer_since = born.replace(year=since_year, day=min(born.day, 28))
     Customer.objects.bulk_update(customers[::3], ["customer_since"])
 
 

@@ -189,8 +189,7 @@ def test_it_builds_the_days_birthday_list() -> None:
         return day is not None and (day.month, day.day) == (today.month, today.day)
 
     assert all(
-        on_today(lead.customer.birthday) or on_today(lead.customer.customer_since)
-        for lead in leads
+        on_today(lead.customer.birthday) or on_today(lead.customer.customer_since) for lead in leads
     )
     # Round robin over team 一组's agents.
     assert sum(run.assigned.values()) == len(leads)
