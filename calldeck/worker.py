@@ -8,7 +8,8 @@ scheduler do in a scaled-out deployment:
   ``Worker.run`` installs no signal handlers, which only the main thread may do, and
   the web server keeps its own Ctrl-C;
 * about once a minute it asks ``daily_lists_enqueue_due`` to queue the daily list build
-  when one is due.
+  when one is due, and deletes uploads left waiting for step 2 over a day
+  (``customers.jobs.uploads_waiting_sweep``).
 
 Errors are logged and the loop goes on: a worker that stops silently would leave every
 import *queued* with nothing to say why. It is started from ``calldeck/asgi.py`` only,
@@ -79,8 +80,10 @@ class EmbeddedWorker:
             return
         self.next_daily = now + DAILY_EVERY_SECONDS
         from calldeck.campaigns.daily import daily_lists_enqueue_due
+        from calldeck.customers.jobs import uploads_waiting_sweep
 
         daily_lists_enqueue_due(timezone.now())
+        uploads_waiting_sweep()
 
     def step(self) -> bool:
         """One turn of the loop; whether it went without error."""

@@ -49,7 +49,7 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 
 SESSION_KEY = "calldeck-import-upload"
-TMP_FOLDER = "imports/tmp"
+TMP_FOLDER = jobs.UPLOADS_WAITING
 PREVIEW_ROWS = 10
 LIST_LIMIT = 200
 ENCODINGS = [
@@ -198,6 +198,7 @@ def _upload_accept(request: AuthenticatedHttpRequest, form: UploadForm) -> HttpR
     data = form.cleaned_data
     upload = data["file"]
     _stash_drop(request)
+    jobs.uploads_waiting_sweep()
     suffix = Path(upload.name).suffix.lower()[:10]
     token = secrets.token_hex(12)
     name = default_storage.save(f"{TMP_FOLDER}/{request.user.pk}-{token}{suffix}", upload)

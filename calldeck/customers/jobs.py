@@ -393,3 +393,33 @@ def import_job_run(job_id: int) -> str:
             _fail(job_id, str(FAILED_INTERRUPTED))
         raise
     return ImportStatus.DONE
+
+
+# --- uploads waiting between the two steps -------------------------------------------------
+
+UPLOADS_WAITING = "imports/tmp"
+# An upload left between the two steps (a closed tab, an expired session) is kept this long.
+UPLOAD_WAIT = dt.timedelta(hours=24)
+
+
+def uploads_waiting_sweep(*, now: dt.datetime | None = None) -> int:
+    """Delete uploads that have waited for step 2 longer than ``UPLOAD_WAIT``; how many.
+
+    Run by the task worker every few minutes and by each new upload, so a file whose
+    import was never started does not stay in storage with its customers' data.
+    """
+    now = now or timezone.now()
+    try:
+        _folders, names = default_storage.listdir(UPLOADS_WAITING)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{UPLOADS_WAITING}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < now - UPLOAD_WAIT:
+                default_storage.delete(path)
+                deleted += 1
+        except FileNotFoundError:
+            continue  # another sweep took it
+    return deleted

@@ -10,6 +10,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -519,3 +520,17 @@ def test_it_imports_the_demo_files(centre: Centre, name: str) -> None:
     assert summary["rejected"] == {"name_missing": 1}
     assert summary["warnings"]["phone_excel_damaged"] == 1
     assert summary["warnings"]["phone_invalid"] == 2
+
+
+def test_it_sweeps_uploads_left_waiting_for_step_two_over_a_day(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    old = default_storage.save(f"{jobs.UPLOADS_WAITING}/7-old.csv", ContentFile(b"x"))
+    fresh = default_storage.save(f"{jobs.UPLOADS_WAITING}/7-new.csv", ContentFile(b"x"))
+    a_day_ago = (timezone.now() - dt.timedelta(hours=25)).timestamp()
+    os.utime(default_storage.path(old), (a_day_ago, a_day_ago))
+
+    assert jobs.uploads_waiting_sweep() == 1
+
+    # The abandoned upload is gone; one still within its day waits on.
+    assert not default_storage.exists(old)
+    assert default_storage.exists(fresh)
