@@ -244,6 +244,15 @@ def list_sections(user: User, campaign: Campaign) -> dict[str, Any]:
 # --- load ----------------------------------------------------------------------------------
 
 
+# From this many candidates a confirmed load runs on the task worker: a million customers
+# take half a minute, longer than a request should wait.
+BACKGROUND_LOAD_FROM = 100_000
+LOADING_IN_BACKGROUND = _(
+    "Loading about %(n)s customers in the background; the load appears under Customer "
+    "list when it is done."
+)
+
+
 def _candidates(form: LoadForm) -> dict[str, Any]:
     """The keyword arguments of the preview and the load for the form's choices."""
     data = form.cleaned_data
@@ -273,6 +282,8 @@ def list_load_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if data is not None and form.is_valid():
         data = form.cleaned_data
         try:
+            if request.POST.get("confirm") and _expected(request) >= BACKGROUND_LOAD_FROM:
+                return _load_in_background(request, campaign, form)
             if request.POST.get("confirm"):
                 load = lists.list_load(
                     actor=user,
@@ -306,9 +317,38 @@ def list_load_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "preview": preview,
             "preview_rows": preview.rows() if preview else [],
             "closed": error,
+            "background_from": BACKGROUND_LOAD_FROM,
         },
         status=status,
     )
+
+
+def _expected(request: AuthenticatedHttpRequest) -> int:
+    """How many candidates the confirmed preview counted (0 when not given)."""
+    try:
+        return max(0, int(request.POST.get("expected", "0")))
+    except ValueError:
+        return 0
+
+
+def _load_in_background(
+    request: AuthenticatedHttpRequest, campaign: Campaign, form: LoadForm
+) -> HttpResponse:
+    """Queue a large load on the task worker instead of holding the request for it."""
+    from calldeck.campaigns.tasks import list_load_task
+
+    data = form.cleaned_data
+    file_source = data["source"] == ListSource.FILE
+    list_load_task.enqueue(
+        actor_id=request.user.pk,
+        campaign_id=campaign.pk,
+        source=str(data["source"]),
+        segment_id=None if file_source else data["segment"].pk,
+        import_job_id=data["import_job"].pk if file_source else None,
+        contacted_within_days=data["contacted_within_days"],
+    )
+    messages.success(request, LOADING_IN_BACKGROUND % {"n": _expected(request)})
+    return redirect("calldeck-campaign-detail", pk=campaign.pk)
 
 
 # --- the pilot box -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calldeck.accounts.models import User
+from calldeck.campaigns import list_views
 from calldeck.campaigns.models import (
     Campaign,
     CampaignKind,
@@ -361,3 +362,28 @@ def test_it_a_special_campaign_has_no_daily_box(centre: Centre):
     campaign = f.make_campaign(centre.bank)
 
     assert 'id="daily-panel"' not in browser(centre.dave).get(detail(campaign)).content.decode()
+
+
+def test_it_loads_a_large_list_on_the_task_worker(centre: Centre, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    # A list this large would hold the request for half a minute: the worker loads it.
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
+    monkeypatch.setattr(list_views, "BACKGROUND_LOAD_FROM", 3)
+    campaign = f.make_campaign(centre.bank)
+    customers(centre.bank, 3)
+    segment = everyone(centre.bank)
+
+    response = browser(centre.dave).post(
+        load_url(campaign),
+        {"source": "segment", "segment": segment.pk, "confirm": "1", "expected": "3"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == detail(campaign)
+    assert "in the background" in response.content.decode()
+    load = ListLoad.objects.get()
+    assert (load.segment, load.loaded, load.created_by) == (segment, 3, centre.dave)
