@@ -88,14 +88,13 @@ from calldeck.campaigns.models import (
 from calldeck.campaigns.services import _lock, _require
 from calldeck.customers.models import (
     BlockKind,
-    ContactBlock,
     Customer,
     ImportJob,
     ImportKind,
     ImportStatus,
     PhoneNumber,
     Segment,
-    active_blocks_q,
+    blocked_customers_q,
 )
 
 S = CampaignStatus
@@ -178,12 +177,7 @@ class LoadPreview:
 
 
 def _blocked(kind: str, client_id: int, now: dt.datetime) -> Q:
-    """A block of ``kind`` in force on the customer or on any of the customer's numbers."""
-    blocks = ContactBlock.objects.filter(active_blocks_q(now), client_id=client_id, kind=kind)
-    numbers = PhoneNumber.objects.filter(customer_id=OuterRef("pk")).filter(
-        Exists(blocks.filter(e164=OuterRef("e164")))
-    )
-    return Q(Exists(blocks.filter(customer_id=OuterRef("pk")))) | Q(Exists(numbers))
+    return blocked_customers_q(client_id=client_id, kinds=[kind], now=now)
 
 
 def _reason(

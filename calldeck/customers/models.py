@@ -13,7 +13,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -241,6 +241,23 @@ def active_blocks_q(now: datetime.datetime | None = None) -> Q:
     """Blocks in force at ``now``: not lifted and not expired."""
     now = now or timezone.now()
     return Q(lifted_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
+def blocked_customers_q(
+    *, client_id: int, kinds: list[str], now: datetime.datetime | None = None
+) -> Q:
+    """A filter on a client's customers: a block of ``kinds`` in force on the customer, or
+    on one of the customer's numbers (segments, list loads).
+
+    The client's blocked numbers are found once, then their holders through the number
+    index, rather than one lookup per customer.
+    """
+    blocks = ContactBlock.objects.filter(active_blocks_q(now), client_id=client_id, kind__in=kinds)
+    numbers = blocks.exclude(e164="").values("e164")
+    holders = PhoneNumber.objects.filter(customer__client_id=client_id, e164__in=numbers)
+    return Q(Exists(blocks.filter(customer_id=OuterRef("pk")))) | Q(
+        pk__in=holders.values("customer_id")
+    )
 
 
 class ContactSource(models.TextChoices):

@@ -31,14 +31,13 @@ from django.utils.translation import gettext_lazy as _
 from calldeck.calls.models import Call, Sale, SaleStatus
 from calldeck.customers.models import (
     BlockKind,
-    ContactBlock,
     Gender,
     Holding,
     PhoneKind,
     PhoneNumber,
     ValueTier,
     VipLevel,
-    active_blocks_q,
+    blocked_customers_q,
 )
 
 if TYPE_CHECKING:
@@ -240,15 +239,8 @@ def _blocked(kinds: Iterable[str]) -> Build:
     """A block in force on the customer, or on one of the customer's numbers."""
 
     def build(op: str, value: Any, when: When) -> Q:
-        blocks = ContactBlock.objects.filter(active_blocks_q(when.now), kind__in=list(kinds))
-        on_customer = blocks.filter(customer_id=OuterRef("pk"))
-        # The client's customers with a blocked number, found once (not per customer):
-        # the client's blocked numbers, then their holders through the number index.
-        numbers = blocks.filter(client_id=when.client_id).exclude(e164="").values("e164")
-        holders = PhoneNumber.objects.filter(
-            customer__client_id=when.client_id, e164__in=numbers
-        ).values("customer_id")
-        return _flag(Q(Exists(on_customer)) | Q(pk__in=holders))(op, value, when)
+        blocked = blocked_customers_q(client_id=when.client_id, kinds=list(kinds), now=when.now)
+        return _flag(blocked)(op, value, when)
 
     return build
 

@@ -262,15 +262,15 @@ def test_it_is_all_or_nothing_when_writing_fails_half_way(client, tmp_path, monk
     monkeypatch.setattr(cleaning, "CHUNK", 3)
     lines = ["客户编号,姓名,手机"] + [f"C{i:03d},名{i},1380013{i:04d}" for i in range(1, 10)]
     calls = {"n": 0}
-    real = engine._Sql.insert
+    real = engine.bulk_insert
 
-    def failing(self, model, columns, rows):  # type: ignore[no-untyped-def]
+    def failing(model, columns, rows):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] > 4:  # the second chunk's writes
             raise RuntimeError("disk full")
-        return real(self, model, columns, rows)
+        return real(model, columns, rows)
 
-    monkeypatch.setattr(engine._Sql, "insert", failing)
+    monkeypatch.setattr(engine, "bulk_insert", failing)
     with pytest.raises(RuntimeError):
         run(client, write(tmp_path, lines))
 

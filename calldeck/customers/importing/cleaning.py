@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from calldeck.customers.importing import values as v
-from calldeck.customers.importing.fields import ATTRIBUTE, IGNORE, fields_for
+from calldeck.customers.importing.fields import ATTRIBUTE, IGNORE
 
 CHUNK = 5000
 KEY_LENGTH = 64
@@ -127,7 +127,6 @@ class Plan:
         for _i, name, header in self.cells:
             self.header_of.setdefault(name, header)
         self.width = len(headers)
-        self.fields = {f.name for f in fields_for(kind)}
         # For customer files: the cells in file order with their cleaning handler.
         self.handlers = [
             (index, name, header, HANDLERS[name])

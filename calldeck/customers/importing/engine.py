@@ -30,10 +30,8 @@ for loading a campaign list).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import gc
 import json
 import time
 from collections import Counter
@@ -42,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from calldeck.accounts.models import Client, User
@@ -67,6 +65,7 @@ from calldeck.customers.importing.fields import (
     mapping_errors,
 )
 from calldeck.customers.importing.reader import ImportFileError, Table, open_table
+from calldeck.customers.importing.sql import ImportSql, no_gc
 from calldeck.customers.models import (
     ConsentEvent,
     ContactSource,
@@ -78,15 +77,7 @@ from calldeck.customers.models import (
     ValueTier,
 )
 
-# Values per IN (...) list: within SQLite's and PostgreSQL's parameter limits.
-IN_BATCH = 5000
-# PostgreSQL: first ANALYZE once an import has written this many customers.
-ANALYZE_FIRST = 5000
-# SQLite page cache during an import (KiB).
-SQLITE_CACHE_KIB = 256 * 1024
 REPORT_HEADER = ("row", "column", "value", "reason")
-
-EMAIL_LENGTH = 254
 NAME = SCALAR_INDEX["name"]
 
 
@@ -106,16 +97,14 @@ class ImportResult:
 
 
 class Report:
-    """The row report: a CSV of ``row,column,value,reason``; counts every line written."""
+    """The row report: a CSV of ``row,column,value,reason``."""
 
     def __init__(self, out: TextIO | None) -> None:
         self.writer = csv.writer(out) if out is not None else None
         if self.writer is not None:
             self.writer.writerow(REPORT_HEADER)
-        self.lines = 0
 
     def add(self, row: int, column: str, value: str, reason: str) -> None:
-        self.lines += 1
         if self.writer is not None:
             self.writer.writerow((row, column, value, reason))
 
@@ -212,7 +201,7 @@ class CustomerImporter:
         self.client_had_customers = Customer.objects.filter(client=client).exists()
         self.unchanged: set[int] = set()
         self.updated: set[int] = set()
-        self.sql = _Sql()
+        self.sql = ImportSql()
 
     # The public figures, in the summary's shape.
     def summary(self) -> dict[str, Any]:
@@ -495,7 +484,7 @@ class CustomerImporter:
                         tz or "",
                     )
                 )
-            sql.insert(Customer, _CUSTOMER_COLUMNS, rows)
+            bulk_insert(Customer, _CUSTOMER_COLUMNS, rows)
         if changed:
             plain, with_consent = [], []
             for c in changed:
@@ -511,7 +500,7 @@ class CustomerImporter:
             sql.update_customers(plain, consent=False)
             sql.update_customers(with_consent, consent=True)
         everyone = [*new, *changed]
-        sql.insert(
+        bulk_insert(
             PhoneNumber,
             _PHONE_COLUMNS,
             [
@@ -520,7 +509,7 @@ class CustomerImporter:
                 for e164, ext, kind, position in c.new_phones
             ],
         )
-        sql.insert(
+        bulk_insert(
             EmailAddress,
             ("customer_id", "address", "is_primary", "source", "added_at"),
             [
@@ -529,13 +518,13 @@ class CustomerImporter:
                 for i, address in enumerate(c.new_emails)
             ],
         )
-        sql.insert(
+        bulk_insert(
             Holding,
             ("customer_id", "product"),
             [(c.id, p) for c in everyone for p in c.new_products],
         )
         actor = self.actor.pk if self.actor is not None else None
-        sql.insert(
+        bulk_insert(
             ConsentEvent,
             ("customer_id", "granted", "source", "at", "recorded_by_id", "note"),
             [
@@ -571,7 +560,6 @@ _CUSTOMER_COLUMNS = (
     "updated_at",
     "timezone",
 )
-_UPDATED = SCALAR_NAMES
 # Columns that may be NULL (dates); the others take "" (or the model default) when empty.
 _NULLABLE = frozenset(i for i, name in enumerate(SCALAR_NAMES) if name in DATES)
 _EMPTY = tuple(ValueTier.MEDIUM if name == "value_tier" else "" for name in SCALAR_NAMES)
@@ -586,112 +574,6 @@ _PHONE_COLUMNS = (
     "source",
     "added_at",
 )
-
-
-class _Sql:
-    """Bulk statements in plain SQL: the ORM's per-value preparation costs more than the
-    database work for a million rows.
-
-    New customers get their ids before they are written (``reserve_ids``): on SQLite the
-    next ids after the largest (the import's transaction holds the write lock, so nobody
-    else takes them), on PostgreSQL from the table's sequence. Rows are then written
-    with ``executemany`` on SQLite and with ``COPY`` on PostgreSQL, where one statement
-    per row would cost a round trip each. Values are passed as the database reads them
-    (dates as ISO text, JSON as text), so both paths take the same rows.
-    """
-
-    def __init__(self) -> None:
-        self.ops = connection.ops
-        self.postgres = connection.vendor == "postgresql"
-        self.analyzed_at = 0
-        self.datetime = self.ops.adapt_datetimefield_value
-
-    @staticmethod
-    def json(value: dict[str, Any]) -> str:
-        return json.dumps(value, ensure_ascii=False) if value else "{}"
-
-    def analyze_if_grown(self, written: int) -> None:
-        """On PostgreSQL, refresh the planner's statistics each time the import has
-        doubled what it wrote: the tables grow inside one transaction, before autovacuum
-        can see them, and with the empty tables' statistics the planner would answer each
-        chunk's lookups by scanning a client's whole table."""
-        if not self.postgres or written < max(ANALYZE_FIRST, 2 * self.analyzed_at):
-            return
-        with connection.cursor() as cursor:
-            for model in (Customer, PhoneNumber, EmailAddress, Holding):
-                cursor.execute(f"ANALYZE {self.ops.quote_name(model._meta.db_table)}")
-        self.analyzed_at = written
-
-    def reserve_ids(self, model: type[models.Model], count: int) -> list[int]:
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            if self.postgres:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, count],
-                )
-                return [row[0] for row in cursor.fetchall()]
-            # AUTOINCREMENT never reuses an id, even a deleted row's: start past both.
-            cursor.execute(
-                f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {self.ops.quote_name(table)}), 0),"  # noqa: S608
-                " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
-                [table],
-            )
-            (top,) = cursor.fetchone()
-        return list(range(top + 1, top + 1 + count))
-
-    def insert(
-        self, model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-    ) -> None:
-        bulk_insert(model, columns, rows)
-
-    def select(
-        self,
-        model: type[models.Model],
-        columns: tuple[str, ...],
-        where: str,
-        values: list[Any],
-        *,
-        client: int | None = None,
-    ) -> Iterator[tuple[Any, ...]]:
-        """Rows whose ``where`` column is one of ``values`` (of ``client`` if given)."""
-        if not values:
-            return
-        qn = self.ops.quote_name
-        head = "SELECT {} FROM {} WHERE ".format(  # noqa: S608
-            ", ".join(qn(c) for c in columns), qn(model._meta.db_table)
-        )
-        if client is not None:
-            head += f"{qn('client_id')} = %s AND "
-        prefix = [client] if client is not None else []
-        with connection.cursor() as cursor:
-            if self.postgres:
-                # One array parameter instead of thousands of placeholders.
-                cursor.execute(head + f"{qn(where)} = ANY(%s)", [*prefix, list(values)])
-                yield from cursor.fetchall()
-                return
-            for start in range(0, len(values), IN_BATCH):
-                part = values[start : start + IN_BATCH]
-                cursor.execute(
-                    head + "{} IN ({})".format(qn(where), ", ".join(["%s"] * len(part))),
-                    [*prefix, *part],
-                )
-                yield from cursor.fetchall()
-
-    def update_customers(self, rows: list[tuple[Any, ...]], *, consent: bool) -> None:
-        if not rows:
-            return
-        qn = self.ops.quote_name
-        columns = [*_UPDATED, "attributes", "consent_marketing", "updated_at"]
-        if consent:
-            columns += ["consent_updated_at", "consent_source"]
-        table = qn(Customer._meta.db_table)
-        statement = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
-            table, ", ".join(f"{qn(c)} = %s" for c in columns), qn("id")
-        )
-        # psycopg pipelines executemany, so this is not one round trip per row.
-        with connection.cursor() as cursor:
-            cursor.executemany(statement, rows)
 
 
 # --- entry point ---------------------------------------------------------------------
@@ -747,7 +629,7 @@ def import_file(
                 now=now,
                 options=options or {},
             )
-        with transaction.atomic(), _bulk_session(), _no_gc():
+        with transaction.atomic(), no_gc():
             if kind == ImportKind.CUSTOMERS:
                 for cleaned in _cleaned(table, path, plan, importer.today, parallel):
                     importer.process(cleaned)
@@ -777,44 +659,6 @@ def _cleaned(
     for chunk in chunks(table.rows):
         rows, rejects = clean_chunk(chunk, plan, today)
         yield CleanChunk(len(chunk), rows, rejects, table.bytes_done())
-
-
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """No cyclic garbage collection while importing.
-
-    The import keeps a set of every customer it touched and a chunk of rows at a time;
-    none of it forms cycles, so reference counting frees it all. The collector would
-    only walk the growing sets again and again, which costs more as the import grows.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _bulk_session() -> Iterator[None]:
-    """Session settings for one large transaction.
-
-    On SQLite, a page cache big enough for the indexes a large import grows, so pages
-    are not spilled to the log mid-transaction; the usual size is restored after.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _missing_headers_message(unknown: list[str], headers: list[str]) -> str:

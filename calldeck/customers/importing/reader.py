@@ -23,9 +23,9 @@ import csv
 import datetime as dt
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -59,10 +59,10 @@ class Table:
     encoding: str
     rows: Iterator[tuple[int, list[str]]]
     bytes_total: int
-    position: object = field(default=lambda: 0)  # () -> bytes read so far
+    position: Callable[[], int]  # bytes read so far
 
     def bytes_done(self) -> int:
-        return int(self.position())  # type: ignore[operator]
+        return self.position()
 
 
 @dataclass
